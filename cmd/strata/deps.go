@@ -1,0 +1,20 @@
+package main
+import (
+ _ "go.etcd.io/etcd/server/v3/embed"
+ _ "go.etcd.io/etcd/client/v3"
+ _ "go.etcd.io/etcd/client/v3/concurrency"
+ _ "github.com/twmb/franz-go/pkg/kmsg"
+ _ "github.com/twmb/franz-go/pkg/kgo"
+ _ "github.com/twmb/franz-go/pkg/kadm"
+ _ "github.com/twmb/franz-go/pkg/kerr"
+ _ "github.com/prometheus/client_golang/prometheus"
+ _ "gopkg.in/yaml.v3"
+ _ "github.com/klauspost/compress/zstd"
+ _ "github.com/pierrec/lz4/v4"
+ _ "github.com/golang/snappy"
+ _ "github.com/IBM/sarama"
+ _ "github.com/segmentio/kafka-go"
+ _ "github.com/twmb/franz-go/pkg/kfake"
+ _ "github.com/prometheus/common/expfmt"
+)
+func main(){}

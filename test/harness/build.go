@@ -1,0 +1,80 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+)
+
+var (
+	strataOnce sync.Once
+	strataBin  string
+	strataErr  error
+
+	kfakeOnce sync.Once
+	kfakeBin  string
+	kfakeErr  error
+)
+
+// BuildStrata builds ./cmd/strata once per process and returns the binary path.
+// If STRATA_BIN is set, that binary is used as-is.
+func BuildStrata() (string, error) {
+	if bin := os.Getenv("STRATA_BIN"); bin != "" {
+		return bin, nil
+	}
+	strataOnce.Do(func() { strataBin, strataErr = goBuild("./cmd/strata", "strata") })
+	return strataBin, strataErr
+}
+
+// BuildKfakeServer builds ./test/harness/kfakeserver once per process and
+// returns the binary path. If KFAKESERVER_BIN is set, that binary is used as-is.
+func BuildKfakeServer() (string, error) {
+	if bin := os.Getenv("KFAKESERVER_BIN"); bin != "" {
+		return bin, nil
+	}
+	kfakeOnce.Do(func() { kfakeBin, kfakeErr = goBuild("./test/harness/kfakeserver", "kfakeserver") })
+	return kfakeBin, kfakeErr
+}
+
+// ModuleRoot walks up from the working directory to the directory holding go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("getwd: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func goBuild(pkg, name string) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "harness-bin-*")
+	if err != nil {
+		return "", fmt.Errorf("temp dir for %s: %w", name, err)
+	}
+	out := filepath.Join(dir, name)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = "/usr/local/go/bin/go"
+	}
+	cmd := exec.Command(goTool, "build", "-o", out, pkg)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return out, nil
+}

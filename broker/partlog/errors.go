@@ -1,0 +1,18 @@
+package partlog
+
+import "errors"
+
+// Sentinel errors; test with errors.Is. Returned errors are usually wrapped
+// with a reason.
+var (
+	// ErrCorruptBatch: a record batch failed validation (length, magic, CRC...).
+	ErrCorruptBatch = errors.New("partlog: corrupt record batch")
+	// ErrOffsetOutOfRange: the requested offset is outside [LogStartOffset, LogEndOffset].
+	ErrOffsetOutOfRange = errors.New("partlog: offset out of range")
+	// ErrOutOfOrderSequence: an idempotent producer skipped or restarted a sequence.
+	ErrOutOfOrderSequence = errors.New("partlog: out of order sequence number")
+	// ErrInvalidProducerEpoch: the producer epoch is older than the known one.
+	ErrInvalidProducerEpoch = errors.New("partlog: invalid producer epoch")
+	// ErrClosed: the log has been closed.
+	ErrClosed = errors.New("partlog: log closed")
+)

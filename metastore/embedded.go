@@ -8,16 +8,18 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap/zapcore"
 )
 
 // Embedded-server tuning. MaxTxnOps is raised so a large offset commit fits in
 // few transactions; the request size limit is raised to match.
 const (
 	embeddedMaxTxnOps       = 4096
-	embeddedMaxRequestBytes = 16 << 20
+	embeddedMaxRequestBytes = 10 << 20
 	embeddedQuotaBytes      = 4 << 30
 	embeddedStartTimeout    = 30 * time.Second
 	embeddedMemberName      = "strata"
@@ -26,7 +28,8 @@ const (
 // embeddedServer is a single-member etcd running inside this process.
 type embeddedServer struct {
 	etcd     *embed.Etcd
-	endpoint string // host:port the client dials
+	endpoint string       // host:port the client dials
+	quiet    *atomic.Bool // set while stopping: etcd's shutdown noise goes to debug
 }
 
 // startEmbedded starts a single-member etcd with its data in dir. It listens on
@@ -53,11 +56,14 @@ func startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (*embed
 	cfg.AutoCompactionMode = embed.CompactorModePeriodic
 	cfg.AutoCompactionRetention = "1h"
 	cfg.EnableGRPCGateway = false
-	cfg.Logger = "zap"
-	cfg.LogLevel = "error"
-	cfg.LogOutputs = []string{"stderr"}
+	quiet := new(atomic.Bool)
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newZapBridge(logger.With("etcd", "server"), zapcore.WarnLevel, quiet,
+		// Expected for a loopback-only single-member server without auth.
+		"Running http and grpc server on single port. This is not recommended for production.",
+		"simple token is not cryptographically signed"))
 
 	e, err := embed.StartEtcd(cfg)
+	closeQuietly := func() { quiet.Store(true); e.Close() }
 	if err != nil {
 		return nil, fmt.Errorf("metastore: start embedded etcd in %s: %w", dir, err)
 	}
@@ -66,25 +72,26 @@ func startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (*embed
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
-		e.Close()
+		closeQuietly()
 		return nil, fmt.Errorf("metastore: embedded etcd failed while starting: %w", err)
 	case <-timer.C:
-		e.Close()
+		closeQuietly()
 		return nil, fmt.Errorf("metastore: embedded etcd not ready after %s", embeddedStartTimeout)
 	case <-ctx.Done():
-		e.Close()
+		closeQuietly()
 		return nil, fmt.Errorf("metastore: starting embedded etcd: %w", ctx.Err())
 	}
 	if len(e.Clients) == 0 {
-		e.Close()
+		closeQuietly()
 		return nil, errors.New("metastore: embedded etcd has no client listener")
 	}
 	endpoint := e.Clients[0].Addr().String()
 	logger.Info("embedded etcd ready", "dir", dir, "endpoint", endpoint)
-	return &embeddedServer{etcd: e, endpoint: endpoint}, nil
+	return &embeddedServer{etcd: e, endpoint: endpoint, quiet: quiet}, nil
 }
 
 // close stops the server and waits for it to release its data directory.
 func (s *embeddedServer) close() {
+	s.quiet.Store(true)
 	s.etcd.Close()
 }

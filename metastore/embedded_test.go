@@ -1,12 +1,15 @@
 package metastore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -132,10 +135,53 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal("bad spec accepted")
 	}
 	// Nothing listens there: Open must fail, not hang past its own timeout.
-	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if s, err := Open(cctx, "etcd://127.0.0.1:1/x", "", quietLogger()); err == nil {
 		s.Close()
 		t.Fatal("unreachable etcd accepted")
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestEmbeddedLogsGoToSlogAndCloseIsQuiet(t *testing.T) {
+	var out syncBuffer
+	logger := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := Open(testCtx(t), "embedded", t.TempDir(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	logs := out.String()
+	if !strings.Contains(logs, "embedded etcd ready") {
+		t.Fatalf("no startup log line:\n%s", logs)
+	}
+	if !strings.Contains(logs, "etcd=server") {
+		t.Fatalf("etcd server logs are not routed through slog:\n%s", logs)
+	}
+	if !strings.Contains(logs, `level=DEBUG msg="simple token is not cryptographically signed"`) {
+		t.Fatalf("known-harmless etcd warning not demoted to debug:\n%s", logs)
+	}
+	if strings.Contains(logs, "level=ERROR") || strings.Contains(logs, "level=WARN") {
+		t.Fatalf("a clean start and stop logged warnings or errors:\n%s", logs)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap/zapcore"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -181,6 +182,7 @@ func Open(ctx context.Context, specStr, dataDir string, logger *slog.Logger) (*S
 		Endpoints:   endpoints,
 		DialTimeout: dialTimeout,
 		Context:     context.WithoutCancel(ctx),
+		Logger:      newZapBridge(logger.With("etcd", "client"), zapcore.ErrorLevel, nil),
 	})
 	if err != nil {
 		if emb != nil {

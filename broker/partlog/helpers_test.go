@@ -27,10 +27,10 @@ func makeBatch(s batchSpec) []byte {
 	var recs []byte
 	for i := 0; i < s.records; i++ {
 		var body []byte
-		body = append(body, 0)                            // attributes
-		body = binary.AppendVarint(body, int64(i))        // timestamp delta
-		body = binary.AppendVarint(body, int64(i))        // offset delta
-		body = binary.AppendVarint(body, -1)              // null key
+		body = append(body, 0)                     // attributes
+		body = binary.AppendVarint(body, int64(i)) // timestamp delta
+		body = binary.AppendVarint(body, int64(i)) // offset delta
+		body = binary.AppendVarint(body, -1)       // null key
 		body = binary.AppendVarint(body, int64(s.valueSize))
 		for j := 0; j < s.valueSize; j++ {
 			body = append(body, byte('a'+(i+j)%26))

@@ -32,7 +32,9 @@ func runSuite(t *testing.T, open opener) {
 		{"Groups", testGroups},
 		{"ProducerIDs", testProducerIDs},
 		{"Brokers", testBrokers},
+		{"BrokerLeaseLoss", testBrokerLeaseLoss},
 		{"WatchTopics", testWatchTopics},
+		{"WatchStopsOnClose", testWatchStopsOnClose},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -540,5 +542,54 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %s", d)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testBrokerLeaseLoss(t *testing.T, s *Store) {
+	ctx := testCtx(t)
+	b := BrokerInfo{NodeID: 7, Host: "h", Port: 9092}
+	if err := s.RegisterBroker(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	lease := s.leases[0]
+	s.mu.Unlock()
+	// Revoking the lease behind the store's back deletes the registration;
+	// the keep-alive loop must notice and register again on a new lease.
+	if _, err := s.cli.Revoke(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.leases) == 1 && s.leases[0] != lease
+	})
+	waitFor(t, 5*time.Second, func() bool {
+		got, err := s.ListBrokers(ctx)
+		return err == nil && slices.Equal(got, []BrokerInfo{b})
+	})
+}
+
+func testWatchStopsOnClose(t *testing.T, s *Store) {
+	done := make(chan error, 1)
+	seen := make(chan struct{}, 10)
+	go func() {
+		done <- s.WatchTopics(context.Background(), func([]Topic) { seen <- struct{}{} })
+	}()
+	select {
+	case <-seen:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no initial topic list")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("WatchTopics after Close = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WatchTopics kept running after Close")
 	}
 }

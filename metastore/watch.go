@@ -13,10 +13,14 @@ import (
 )
 
 // WatchTopics calls fn with the full, name-sorted topic list once at start and
-// again after every change, until ctx is done (then it returns nil). Calls are
+// again after every change, until ctx is done or the store is closed (then it
+// returns nil). Calls are
 // sequential; fn must not block for long. If the watch falls behind a
 // compaction it re-lists and carries on.
 func (s *Store) WatchTopics(ctx context.Context, fn func([]Topic)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.ctx, cancel)()
 	prefix := s.topicsPrefix()
 	for {
 		topics, rev, err := s.listTopics(ctx)

@@ -43,10 +43,18 @@ func nextSeq(seq int32, inc int32) int32 {
 // producer. It returns the original batch on an exact duplicate, or an
 // error; (nil, nil) means append. Caller holds mu.
 func (l *Log) checkProducer(h BatchHeader) (*batchMeta, error) {
-	if h.ProducerID < 0 || h.BaseSequence < 0 {
+	if h.ProducerID < 0 {
 		return nil, nil
 	}
 	p := l.producers[h.ProducerID]
+	if h.BaseSequence < 0 {
+		// Control batches (transaction markers) carry no sequence; only the
+		// epoch is checked.
+		if p != nil && h.ProducerEpoch < p.epoch {
+			return nil, fmt.Errorf("%w: producer %d epoch %d is older than %d", ErrInvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, p.epoch)
+		}
+		return nil, nil
+	}
 	if p == nil {
 		if h.BaseSequence != 0 {
 			return nil, fmt.Errorf("%w: unknown producer %d starts at sequence %d", ErrOutOfOrderSequence, h.ProducerID, h.BaseSequence)

@@ -319,14 +319,12 @@ func runLatency(ctx context.Context, addr, topic string, acks ackMode, cfg loadC
 	)
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
+	// Offer exactly perSec*LatencyDur records; if the process stalls, the
+	// records that fell due meanwhile go out as soon as it resumes.
+	total := int64(perSec * cfg.LatencyDur.Seconds())
 	start := time.Now()
-	var sent int64
-	for {
-		elapsed := time.Since(start)
-		if elapsed >= cfg.LatencyDur || ctx.Err() != nil {
-			break
-		}
-		due := int64(elapsed.Seconds() * perSec)
+	for sent := int64(0); sent < total && ctx.Err() == nil; {
+		due := min(total, int64(time.Since(start).Seconds()*perSec))
 		for ; sent < due; sent++ {
 			t0 := time.Now()
 			cl.Produce(ctx, &kgo.Record{Value: value}, func(r *kgo.Record, err error) {
@@ -347,13 +345,13 @@ func runLatency(ctx context.Context, addr, topic string, acks ackMode, cfg loadC
 	if err := cl.Flush(ctx); err != nil {
 		return latencyResult{}, fmt.Errorf("flush: %w", err)
 	}
-	total := time.Since(start)
+	elapsed := time.Since(start)
 	s := lat.sorted()
 	res := latencyResult{
 		P50: percentile(s, 0.50), P99: percentile(s, 0.99), P999: percentile(s, 0.999),
 		Samples:      len(s),
 		OfferedMBps:  cfg.Rate / 1e6,
-		AchievedMBps: mbps(acked.Load(), total),
+		AchievedMBps: mbps(acked.Load(), elapsed),
 		Failed:       failed.Load(),
 	}
 	if p := firstErr.Load(); p != nil {

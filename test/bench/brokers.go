@@ -18,7 +18,12 @@ func startStrata(ctx context.Context, root string) (*harness.Broker, target, err
 	if err := os.Unsetenv("STRATA_TEST_TARGET"); err != nil {
 		return nil, target{}, fmt.Errorf("unset STRATA_TEST_TARGET: %w", err)
 	}
-	b, err := harness.Start(ctx, harness.Options{DataDir: filepath.Join(root, "strata")})
+	dir := filepath.Join(root, "strata")
+	// harness.Start (unlike StartProcess) does not create a given DataDir.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, target{}, fmt.Errorf("strata data dir: %w", err)
+	}
+	b, err := harness.Start(ctx, harness.Options{DataDir: dir})
 	if err != nil {
 		return nil, target{}, fmt.Errorf("start strata: %w", err)
 	}

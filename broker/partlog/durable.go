@@ -100,7 +100,7 @@ func (l *Log) syncRound() (int64, error) {
 		l.mu.Unlock()
 		return 0, err
 	}
-	end := l.logEnd
+	end, gen := l.logEnd, l.truncGen
 	type job struct {
 		s    *segment
 		size int64
@@ -136,8 +136,12 @@ func (l *Log) syncRound() (int64, error) {
 		}
 		l.dirDirty = l.dirDirty || dirDirty
 	} else {
-		for _, j := range jobs {
-			j.s.synced = max(j.s.synced, j.size)
+		if gen == l.truncGen {
+			for _, j := range jobs {
+				j.s.synced = max(j.s.synced, j.size)
+			}
+		} else {
+			end = 0 // the log was truncated meanwhile: claim nothing, waiters retry
 		}
 	}
 	l.mu.Unlock()

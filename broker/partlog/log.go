@@ -27,7 +27,8 @@ type Log struct {
 	epochs    epochCache
 	writeErr  error // sticky: first failed write or fsync
 	closed    bool
-	dirDirty  bool // a segment file was created since the last dir fsync
+	dirDirty  bool  // a segment file was created since the last dir fsync
+	truncGen  int64 // bumped by TruncateTo so an in-flight fsync round cannot overstate durability
 
 	dur    durability
 	fsyncs atomic.Int64 // fsync rounds performed (for tests and metrics)

@@ -67,6 +67,7 @@ func (l *Log) TruncateTo(offset int64) (int64, error) {
 		l.dirDirty = true
 		l.logEnd = l.logStart
 	}
+	l.truncGen++
 	l.dur.mu.Lock()
 	l.dur.durableEnd = min(l.dur.durableEnd, l.logEnd)
 	l.dur.mu.Unlock()

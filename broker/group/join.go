@@ -53,6 +53,7 @@ func (c *Coordinator) JoinGroupWithClient(req *kmsg.JoinGroupRequest, clientID, 
 		return
 	}
 	defer g.unlock()
+	defer g.dropIfUnused()
 
 	j := &joinRequest{
 		version:    version,

@@ -199,6 +199,9 @@ func TestJoinValidation(t *testing.T) {
 	wantCode(t, "unknown member, no group", r.ErrorCode, kerr.UnknownMemberID)
 	r = await(t, joinAsync(c, "g", joinOpts{protocols: []kmsg.JoinGroupRequestProtocol{}}))
 	wantCode(t, "no protocols", r.ErrorCode, kerr.InconsistentGroupProtocol)
+	if d := describe(t, c, 0, "g")[0]; d.State != "Dead" {
+		t.Fatalf("failed join left a group behind: %s", d.State)
+	}
 
 	s := formGroup(t, c, "g", 1, joinOpts{})
 	r = await(t, joinAsync(c, "g", joinOpts{version: 3, ptype: "connect"}))
@@ -287,9 +290,16 @@ func TestPendingMemberExpires(t *testing.T) {
 	// A client that got MEMBER_ID_REQUIRED but never comes back does not hold
 	// the rebalance beyond its session timeout.
 	memberIDFor(t, c, "g", joinOpts{session: 100 * time.Millisecond})
+	memberIDFor(t, c, "abandoned", joinOpts{session: 50 * time.Millisecond})
+	if d := describe(t, c, 0, "abandoned")[0]; d.State != "Empty" {
+		t.Fatalf("group with a pending member: %s", d.State)
+	}
 	id2 := memberIDFor(t, c, "g", joinOpts{})
 	j2 := joinAsync(c, "g", joinOpts{memberID: id2})
 	j1 := joinAsync(c, "g", joinOpts{memberID: s.ids[0]})
 	stillWaiting(t, j1, 30*time.Millisecond)
 	finishRebalance(t, c, "g", []string{s.ids[0], id2}, []<-chan *kmsg.JoinGroupResponse{j1, j2})
+	if d := describe(t, c, 0, "abandoned")[0]; d.State != "Dead" {
+		t.Fatalf("abandoned group still %s", d.State)
+	}
 }

@@ -48,6 +48,7 @@ func (g *group) addPending(id string, session time.Duration) {
 		}
 		delete(g.pending, id)
 		g.tryCompleteJoin()
+		g.dropIfUnused()
 	})
 	g.pending[id] = t
 }
@@ -298,5 +299,16 @@ func (g *group) shutdown() {
 			g.later(func() { done(resp) })
 			m.syncDone = nil
 		}
+	}
+}
+
+// dropIfUnused forgets a group that a JoinGroup created but that never got a
+// member, an offset or a saved state (a failed join, an abandoned
+// MEMBER_ID_REQUIRED), so it does not linger in ListGroups; called with g.mu held.
+func (g *group) dropIfUnused() {
+	if g.state == stateEmpty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 && len(g.offsets) == 0 {
+		g.state = stateDead
+		g.stopRebalanceTimer()
+		g.c.removeGroup(g)
 	}
 }

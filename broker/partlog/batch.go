@@ -89,8 +89,8 @@ func decodeHeader(b []byte) BatchHeader {
 }
 
 // checkHeader validates the header fields that can be checked without the
-// body. n is the number of bytes available for the batch (for the length
-// check); pass -1 to only require the length to be sane.
+// body or knowing how many bytes follow: a sane length, magic 2, and the
+// offset delta / record count relation.
 func checkHeader(h BatchHeader) error {
 	if h.Length < BatchHeaderSize-batchLogOverhead {
 		return fmt.Errorf("%w: batch length %d shorter than header", ErrCorruptBatch, h.Length)

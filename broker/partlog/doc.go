@@ -14,8 +14,8 @@
 //
 // The package also owns idempotent-producer state (the last five batches per
 // producer id, rebuilt from batch headers on recovery), the leader epoch cache
-// used by OffsetForLeaderEpoch, retention, and group-committed fsync
-// (WaitDurable).
+// used by OffsetForLeaderEpoch, retention and DeleteRecords, follower
+// truncation (TruncateTo), and group-committed fsync (WaitDurable).
 //
 // Crash recovery: sealed segments trust their index files after checking them
 // and re-validating the bytes past the last index entry; the active segment is

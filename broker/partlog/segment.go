@@ -82,9 +82,7 @@ func createSegment(fsy fsys, dir string, base int64) (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create segment %d: %w", base, err)
 	}
-	s := newSegmentStruct(fsy, dir, base, f)
-	s.indexFlushed = false
-	return s, nil
+	return newSegmentStruct(fsy, dir, base, f), nil
 }
 
 func (s *segment) acquire() { s.refs.Add(1) }

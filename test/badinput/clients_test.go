@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -172,3 +173,5 @@ func wantNoErr(t testing.TB, what string, code int16) {
 }
 
 var errShortResponse = errors.New("short response")
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -70,6 +70,9 @@ func consumerMeta(topics ...string) []byte {
 	return m.AppendTo(nil)
 }
 
+// joinV0 asks joinOpts for JoinGroup v0 (zero means the latest, v9).
+const joinV0 = -1
+
 // joinOpts describes one JoinGroup.
 type joinOpts struct {
 	version   int16
@@ -84,8 +87,11 @@ type joinOpts struct {
 }
 
 func (o joinOpts) withDefaults() joinOpts {
-	if o.version == 0 {
+	switch {
+	case o.version == 0:
 		o.version = 9
+	case o.version == joinV0:
+		o.version = 0
 	}
 	if o.session == 0 {
 		o.session = 10 * time.Second

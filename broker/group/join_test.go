@@ -303,3 +303,38 @@ func TestPendingMemberExpires(t *testing.T) {
 		t.Fatalf("abandoned group still %s", d.State)
 	}
 }
+
+func TestLeaderThatNeverSyncsIsRemoved(t *testing.T) {
+	c := newTestCoordinator(t, newMemStore())
+	o := joinOpts{session: 150 * time.Millisecond}
+	id1 := memberIDFor(t, c, "g", o)
+	id2 := memberIDFor(t, c, "g", o)
+	o1, o2 := o, o
+	o1.memberID, o2.memberID = id1, id2
+	j1, j2 := joinAsync(c, "g", o1), joinAsync(c, "g", o2)
+	r1, r2 := await(t, j1), await(t, j2)
+	follower := r2
+	if r2.MemberID == r2.LeaderID {
+		follower = r1
+	}
+	// The follower waits in SyncGroup; the leader vanishes. Its session
+	// expires and the follower is told to rejoin.
+	fs := syncAsync(c, "g", follower.MemberID, follower.Generation, nil)
+	wantCode(t, "follower sync", await(t, fs).ErrorCode, kerr.RebalanceInProgress)
+	of := o
+	of.memberID = follower.MemberID
+	r := await(t, joinAsync(c, "g", of))
+	wantCode(t, "rejoin", r.ErrorCode, nil)
+	if r.LeaderID != follower.MemberID || len(r.Members) != 1 || r.Generation != follower.Generation+1 {
+		t.Fatalf("after leader loss: leader %s members %d gen %d", r.LeaderID, len(r.Members), r.Generation)
+	}
+}
+
+func TestJoinV0GeneratesMemberID(t *testing.T) {
+	c := newTestCoordinator(t, newMemStore())
+	r := await(t, joinAsync(c, "g", joinOpts{version: joinV0, clientID: "old"}))
+	wantCode(t, "v0 join", r.ErrorCode, nil)
+	if !strings.HasPrefix(r.MemberID, "old-") || r.LeaderID != r.MemberID || r.Generation != 1 {
+		t.Fatalf("v0 join: %+v", r)
+	}
+}

@@ -121,6 +121,8 @@ func (g *group) prepareRebalance(reason string) {
 				resp.ErrorCode = kerr.RebalanceInProgress.Code
 				g.later(func() { done(resp) })
 				m.syncDone = nil
+				// Its session was not counting while it waited: restart it.
+				g.heartbeat(m)
 			}
 		}
 	}

@@ -92,6 +92,8 @@ func (g *group) completeSync(assignments []kmsg.SyncGroupRequestGroupAssignment)
 			resp := g.syncResponse(m)
 			waiting = append(waiting, func() { done(resp) })
 			m.syncDone = nil
+			g.heartbeat(m) // the session restarts once the wait is over
+
 		}
 	}
 	g.state = stateStable

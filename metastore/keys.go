@@ -63,10 +63,11 @@ func (s *Store) parseOffsetKey(key string) (OffsetKey, error) {
 	return OffsetKey{Group: group, Topic: topic, Partition: int32(p)}, nil
 }
 
-// nameFromKey strips dirPrefix from key and unescapes the remaining name.
+// nameFromKey strips dirPrefix from key and unescapes the remaining name
+// (which may be empty: Kafka tolerates the empty group id for offsets).
 func nameFromKey(key, dirPrefix string) (string, error) {
 	rest, ok := strings.CutPrefix(key, dirPrefix)
-	if !ok || rest == "" {
+	if !ok {
 		return "", fmt.Errorf("metastore: key %q not under %q", key, dirPrefix)
 	}
 	return unescapeName(rest)

@@ -398,6 +398,20 @@ func testGroups(t *testing.T, s *Store) {
 	if len(all) != 1 || all[OffsetKey{"g/sub", "t", 0}].Offset != 6 {
 		t.Fatalf("DeleteGroup(g) must delete only g's offsets; left %v", all)
 	}
+	// The empty group id round-trips too.
+	if err := s.SaveGroup(ctx, "", []byte("anon")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CommitOffsets(ctx, "", map[OffsetKey]Offset{{Topic: "t", Partition: 3}: {Offset: 8}}); err != nil {
+		t.Fatal(err)
+	}
+	gs, err = s.LoadGroups(ctx)
+	if err != nil || string(gs[""]) != "anon" || len(gs) != 2 {
+		t.Fatalf("LoadGroups with empty group id = %q, %v", gs, err)
+	}
+	if offs, err := s.FetchOffsets(ctx, ""); err != nil || len(offs) != 1 || offs[OffsetKey{"", "t", 3}].Offset != 8 {
+		t.Fatalf("FetchOffsets(\"\") = %v, %v", offs, err)
+	}
 	if err := s.DeleteGroup(ctx, "never-existed"); err != nil {
 		t.Fatalf("DeleteGroup(missing) = %v", err)
 	}

@@ -49,10 +49,8 @@ type member struct {
 	protocols        []protocol
 	assignment       []byte
 
-	joinDone    func(*kmsg.JoinGroupResponse) // set while awaiting the rebalance
-	joinVersion int16
-	syncDone    func(*kmsg.SyncGroupResponse) // set while awaiting the leader's assignment
-	syncVersion int16
+	joinDone func(*kmsg.JoinGroupResponse) // set while awaiting the rebalance
+	syncDone func(*kmsg.SyncGroupResponse) // set while awaiting the leader's assignment
 
 	hbTimer *time.Timer
 	hbSeq   uint64
@@ -246,11 +244,12 @@ func (g *group) selectProtocol() string {
 	return best
 }
 
-// protocolsOf converts a JoinGroup's protocols.
+// protocolsOf converts a JoinGroup's protocols. The metadata is copied: a
+// decoded request's byte slices may alias the connection's read buffer.
 func protocolsOf(req *kmsg.JoinGroupRequest) []protocol {
 	ps := make([]protocol, 0, len(req.Protocols))
 	for _, p := range req.Protocols {
-		ps = append(ps, protocol{Name: p.Name, Metadata: p.Metadata})
+		ps = append(ps, protocol{Name: p.Name, Metadata: bytes.Clone(p.Metadata)})
 	}
 	return ps
 }

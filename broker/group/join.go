@@ -189,7 +189,6 @@ func (g *group) addMember(id string, j *joinRequest) {
 		rebalanceTimeout: j.rebalance,
 		protocols:        j.protocols,
 		joinDone:         j.done,
-		joinVersion:      j.version,
 	}
 	g.members[id] = m
 	if m.instanceID != nil {
@@ -220,7 +219,6 @@ func (g *group) updateMember(m *member, j *joinRequest) {
 	m.rebalanceTimeout = j.rebalance
 	m.clientID, m.clientHost = j.clientID, j.clientHost
 	m.joinDone = j.done
-	m.joinVersion = j.version
 }
 
 // replaceStatic hands a static member's place (and assignment) to a new
@@ -266,7 +264,7 @@ func (g *group) replaceStatic(old *member, newID string, j *joinRequest) {
 		m.protocols, m.sessionTimeout, m.rebalanceTimeout = j.protocols, j.session, j.rebalance
 		m.clientID, m.clientHost = j.clientID, j.clientHost
 		if g.selectProtocol() != g.protocol || !bytesEqual(m.metadataFor(g.protocol), oldMetadata) {
-			m.joinDone, m.joinVersion = j.done, j.version
+			m.joinDone = j.done
 			g.prepareRebalance("static member " + *m.instanceID + " rejoined with new metadata")
 			return
 		}

@@ -109,7 +109,7 @@ func TestThirdMemberTriggersRebalance(t *testing.T) {
 
 func TestSessionTimeoutRemovesMember(t *testing.T) {
 	c := newTestCoordinator(t, newMemStore())
-	o := joinOpts{session: 150 * time.Millisecond}
+	o := joinOpts{session: 300 * time.Millisecond}
 	s := formGroup(t, c, "g", 2, o)
 	alive, dead := s.ids[0], s.ids[1]
 	deadline := time.Now().Add(waitLimit)
@@ -336,5 +336,27 @@ func TestJoinV0GeneratesMemberID(t *testing.T) {
 	wantCode(t, "v0 join", r.ErrorCode, nil)
 	if !strings.HasPrefix(r.MemberID, "old-") || r.LeaderID != r.MemberID || r.Generation != 1 {
 		t.Fatalf("v0 join: %+v", r)
+	}
+}
+
+func TestRequestBuffersAreNotRetained(t *testing.T) {
+	c := newTestCoordinator(t, newMemStore())
+	meta := consumerMeta("t1")
+	r := await(t, joinAsync(c, "g", joinOpts{version: 3, protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: meta}}}))
+	assign := []byte("mine")
+	req := kmsg.NewPtrSyncGroupRequest()
+	req.Group, req.MemberID, req.Generation = "g", r.MemberID, r.Generation
+	req.GroupAssignment = []kmsg.SyncGroupRequestGroupAssignment{{MemberID: r.MemberID, MemberAssignment: assign}}
+	ch := make(chan *kmsg.SyncGroupResponse, 1)
+	c.SyncGroup(req, func(r *kmsg.SyncGroupResponse) { ch <- r })
+	await(t, ch)
+	// The broker reuses its read buffer for the next request.
+	for i := range meta {
+		meta[i] = 'X'
+	}
+	copy(assign, "XXXX")
+	d := describe(t, c, 5, "g")[0]
+	if string(d.Members[0].ProtocolMetadata) != string(consumerMeta("t1")) || string(d.Members[0].MemberAssignment) != "mine" {
+		t.Fatalf("stored state aliases request buffers: %q %q", d.Members[0].ProtocolMetadata, d.Members[0].MemberAssignment)
 	}
 }

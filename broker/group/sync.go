@@ -1,6 +1,8 @@
 package group
 
 import (
+	"bytes"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -67,7 +69,7 @@ func (c *Coordinator) SyncGroup(req *kmsg.SyncGroupRequest, done func(*kmsg.Sync
 			failOld.ErrorCode = kerr.RebalanceInProgress.Code
 			g.later(func() { old(failOld) })
 		}
-		m.syncDone, m.syncVersion = done, version
+		m.syncDone = done
 		g.heartbeat(m)
 		if m.id == g.leader {
 			g.completeSync(req.GroupAssignment)
@@ -80,7 +82,7 @@ func (c *Coordinator) SyncGroup(req *kmsg.SyncGroupRequest, done func(*kmsg.Sync
 func (g *group) completeSync(assignments []kmsg.SyncGroupRequestGroupAssignment) {
 	byID := make(map[string][]byte, len(assignments))
 	for _, a := range assignments {
-		byID[a.MemberID] = a.MemberAssignment
+		byID[a.MemberID] = bytes.Clone(a.MemberAssignment) // may alias the read buffer
 	}
 	var waiting []func()
 	for _, m := range g.members {

@@ -46,3 +46,16 @@ func TestMeasureLoopbackTCP(t *testing.T) {
 		t.Fatalf("MB/s = %v, want positive", res.MBps())
 	}
 }
+
+func TestMeasureDiskCeilingsBothBlockSizes(t *testing.T) {
+	d1, d16, err := measureDiskCeilings(context.Background(), t.TempDir(), 32<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d1.BlockSize != 1<<20 || d1.Bytes != 32<<20 || d1.MBps() <= 0 {
+		t.Errorf("1 MiB probe = %+v", d1)
+	}
+	if d16.BlockSize != 16<<20 || d16.Bytes != 32<<20 || d16.MBps() <= 0 {
+		t.Errorf("16 MiB probe = %+v", d16)
+	}
+}

@@ -183,11 +183,32 @@ func benchBroker(ctx context.Context, name string, cfg loadConfig, opts suiteOpt
 func measureCeilings(ctx context.Context, dir string, f flags, log *slog.Logger) ceilings {
 	c := ceilings{DiskDir: dir}
 	log.Info("disk probe", "dir", dir)
-	c.Disk1M, c.DiskErr = measureDisk(ctx, dir, 1<<20, f.diskBytes, 20*time.Second)
-	if c.DiskErr == nil {
-		c.Disk16M, c.DiskErr = measureDisk(ctx, dir, 16<<20, f.diskBytes, 20*time.Second)
-	}
+	c.Disk1M, c.Disk16M, c.DiskErr = measureDiskCeilings(ctx, dir, f.diskBytes)
 	log.Info("loopback TCP probe")
 	c.TCP, c.TCPErr = measureLoopbackTCP(ctx, f.tcpBytes, 20*time.Second)
 	return c
+}
+
+// measureDiskCeilings measures fsynced writes with 1 MiB and 16 MiB blocks,
+// twice each, alternating, and keeps the faster run of each: on the VMs we
+// run on, a pass often goes 2-4x slower than the next for reasons outside
+// the process (host write-back, discards of the previous probe file), and
+// a ceiling should be what the disk can do, not its worst moment.
+func measureDiskCeilings(ctx context.Context, dir string, total int64) (d1, d16 diskResult, err error) {
+	for range 2 {
+		for _, bs := range []int64{1 << 20, 16 << 20} {
+			r, err := measureDisk(ctx, dir, bs, total, 20*time.Second)
+			if err != nil {
+				return d1, d16, err
+			}
+			best := &d1
+			if bs != 1<<20 {
+				best = &d16
+			}
+			if best.Bytes == 0 || r.MBps() > best.MBps() {
+				*best = r
+			}
+		}
+	}
+	return d1, d16, nil
 }

@@ -42,12 +42,6 @@ func runSuite(ctx context.Context, t target, cfg loadConfig, opts suiteOptions) 
 		tput := fmt.Sprintf("bench-tput-%s-%d", acks, stamp)
 		lat := fmt.Sprintf("bench-lat-%s-%d", acks, stamp)
 
-		var profDone chan error
-		if i == 0 && opts.CPUProfile != "" {
-			profDone = make(chan error, 1)
-			go func() { profDone <- fetchProfile(ctx, t.HTTPAddr, cfg.MaxDuration, opts.CPUProfile) }()
-		}
-
 		log.Info("produce phase", "broker", t.Name, "acks", acks, "topic", tput)
 		if err := withTimeout(ctx, time.Minute, func(ctx context.Context) error {
 			return createTopic(ctx, t.Addr, tput, cfg.Partitions)
@@ -56,18 +50,16 @@ func runSuite(ctx context.Context, t target, cfg loadConfig, opts suiteOptions) 
 			rows = append(rows, finishRow(r, t))
 			continue
 		}
+		var profDone chan error
+		if i == 0 && opts.CPUProfile != "" {
+			profDone = make(chan error, 1)
+			go func() { profDone <- fetchProfile(ctx, t.HTTPAddr, cfg.MaxDuration, opts.CPUProfile) }()
+		}
 		pres, err := runProduce(ctx, t.Addr, tput, acks, cfg)
 		r.Produce, r.producedOK = pres, err == nil
 		log.Info("produced", "broker", t.Name, "acks", acks, "records", pres.Records, "bytes", pres.Bytes, "elapsed", pres.Elapsed, "MB/s", pres.MBps(), "err", err)
 		if err != nil {
 			r.Err = err
-		}
-		if profDone != nil {
-			if err := <-profDone; err != nil {
-				log.Warn("cpu profile not taken", "err", err)
-			} else {
-				log.Info("cpu profile written", "path", opts.CPUProfile)
-			}
 		}
 
 		if pres.Records > 0 {
@@ -92,6 +84,16 @@ func runSuite(ctx context.Context, t target, cfg loadConfig, opts suiteOptions) 
 				r.Err = joinErr(r.Err, err)
 			}
 			_ = withTimeout(ctx, 30*time.Second, func(ctx context.Context) error { return deleteTopic(ctx, t.Addr, lat) })
+		}
+		if profDone != nil {
+			// The profile spans -duration from the start of the produce
+			// phase, so it usually covers produce, consume and the start
+			// of the latency phase; it has ended by now in most runs.
+			if err := <-profDone; err != nil {
+				log.Warn("cpu profile not taken", "err", err)
+			} else {
+				log.Info("cpu profile written", "path", opts.CPUProfile)
+			}
 		}
 		rows = append(rows, finishRow(r, t))
 	}

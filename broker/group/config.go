@@ -68,7 +68,7 @@ func (c Config) withDefaults() Config {
 		c.TopicPartitionExists = func(string, int32) bool { return true }
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.Default().With("component", "group")
 	}
 	return c
 }

@@ -39,7 +39,7 @@ func New(ctx context.Context, cfg Config, store Store) (*Coordinator, error) {
 	c := &Coordinator{
 		cfg:    cfg,
 		store:  store,
-		log:    cfg.Logger.With("component", "group-coordinator"),
+		log:    cfg.Logger,
 		groups: make(map[string]*group),
 		queues: make(map[string]*writeQueue),
 	}

@@ -41,6 +41,12 @@ func TestProduceBadBatches(t *testing.T) {
 	magic1[16] = 1 // magic is outside the CRC, so the CRC still matches
 	magic0 := append([]byte(nil), good...)
 	magic0[16] = 0
+	magic3 := append([]byte(nil), good...)
+	magic3[16] = 3
+	magicNeg := append([]byte(nil), good...)
+	magicNeg[16] = 0xff
+	baseOffset5 := append([]byte(nil), good...)
+	baseOffset5[7] = 5 // base offset is outside the CRC
 	twoBatches := append(append([]byte(nil), good...), plainBatch("four")...)
 	tooLarge := plainBatch(strings.Repeat("x", 5000))
 	truncated := good[:len(good)-5]
@@ -63,6 +69,10 @@ func TestProduceBadBatches(t *testing.T) {
 		// exactly one batch, at least one batch: InvalidRecordException.
 		{"magic 1", magic1, -1, kerr.InvalidRecord},
 		{"magic 0", magic0, 1, kerr.InvalidRecord},
+		// A magic Kafka does not know fails in its batch iterator
+		// (ByteBufferLogInputStream): CorruptRecordException.
+		{"magic 3", magic3, -1, kerr.CorruptMessage},
+		{"magic -1", magicNeg, -1, kerr.CorruptMessage},
 		{"two batches", twoBatches, -1, kerr.InvalidRecord},
 		{"no records", []byte{}, -1, kerr.InvalidRecord},
 		// A batch shorter than its length field is no batch at all to
@@ -74,6 +84,9 @@ func TestProduceBadBatches(t *testing.T) {
 		// validation while iterating records (InvalidRecordException
 		// in Kafka's LogValidator).
 		{"record count larger than records", zeroRecordsClaim, -1, kerr.InvalidRecord},
+		// UnifiedLog.analyzeAndValidateRecords: a client batch's base
+		// offset must be 0 (InvalidRecordException).
+		{"base offset 5", baseOffset5, -1, kerr.InvalidRecord},
 		{"over max.message.bytes", tooLarge, -1, kerr.MessageTooLarge},
 		{"acks=5", good, 5, kerr.InvalidRequiredAcks},
 		{"acks=-2", good, -2, kerr.InvalidRequiredAcks},
@@ -88,13 +101,17 @@ func TestProduceBadBatches(t *testing.T) {
 			if res.ErrorCode != 0 && res.BaseOffset != -1 {
 				t.Errorf("%s: error response carries base offset %d, want -1", tc.name, res.BaseOffset)
 			}
-			if end := endOffset(t, e.b.Addr, topic, 0); end != endBefore {
-				t.Errorf("%s: log end offset moved %d -> %d", tc.name, endBefore, end)
-			}
 			// The connection stays usable: a bad batch is not a bad frame.
 			ok := produceRaw(t, c, healthTopic, 0, -1, plainBatch("after "+tc.name))
 			wantNoErr(t, "good produce on the same connection", ok.ErrorCode)
-			assertRecs(t, topic, readPartition(t, e.b.Addr, topic, 0), before)
+			if end := endOffset(t, e.b.Addr, topic, 0); end != endBefore {
+				t.Errorf("%s: log end offset moved %d -> %d", tc.name, endBefore, end)
+				got := readPartition(t, e.b.Addr, topic, 0)
+				assertRecs(t, topic+" (old records)", got[:len(before)], before)
+				before = got // judge the later cases on their own
+			} else {
+				assertRecs(t, topic, readPartition(t, e.b.Addr, topic, 0), before)
+			}
 			e.afterCase(t)
 		})
 	}
@@ -103,11 +120,12 @@ func TestProduceBadBatches(t *testing.T) {
 	c := dialRaw(t, e.b.Addr)
 	res := produceRaw(t, c, topic, 0, -1, good)
 	wantNoErr(t, "good batch", res.ErrorCode)
-	if res.BaseOffset != int64(len(before)) {
-		t.Errorf("good batch at offset %d, want %d", res.BaseOffset, len(before))
+	n := int64(len(before))
+	if res.BaseOffset != n {
+		t.Errorf("good batch at offset %d, want %d", res.BaseOffset, n)
 	}
 	got := readPartition(t, e.b.Addr, topic, 0)
-	want := append(before, rec{5, "", "one"}, rec{6, "", "two"}, rec{7, "", "three"})
+	want := append(before, rec{n, "", "one"}, rec{n + 1, "", "two"}, rec{n + 2, "", "three"})
 	assertRecs(t, topic, got, want)
 }
 

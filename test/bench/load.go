@@ -47,6 +47,7 @@ func producerOpts(addr string, acks ackMode) []kgo.Opt {
 		kgo.MaxBufferedRecords(1 << 20),
 		kgo.ProduceRequestTimeout(30 * time.Second),
 		kgo.RecordRetries(3),
+		kgo.RecordDeliveryTimeout(2*time.Minute), // a hung broker fails the run instead of stalling it
 	}
 	switch acks {
 	case acksAll:

@@ -55,7 +55,11 @@ func runSuite(ctx context.Context, t target, cfg loadConfig, opts suiteOptions) 
 			profDone = make(chan error, 1)
 			go func() { profDone <- fetchProfile(ctx, t.HTTPAddr, cfg.MaxDuration, opts.CPUProfile) }()
 		}
-		pres, err := runProduce(ctx, t.Addr, tput, acks, cfg)
+		var pres produceResult
+		err := withTimeout(ctx, cfg.MaxDuration+2*time.Minute, func(ctx context.Context) (err error) {
+			pres, err = runProduce(ctx, t.Addr, tput, acks, cfg)
+			return err
+		})
 		r.Produce, r.producedOK = pres, err == nil
 		log.Info("produced", "broker", t.Name, "acks", acks, "records", pres.Records, "bytes", pres.Bytes, "elapsed", pres.Elapsed, "MB/s", pres.MBps(), "err", err)
 		if err != nil {
@@ -78,7 +82,11 @@ func runSuite(ctx context.Context, t target, cfg loadConfig, opts suiteOptions) 
 		}); err != nil {
 			r.Err = joinErr(r.Err, err)
 		} else {
-			lres, err := runLatency(ctx, t.Addr, lat, acks, cfg)
+			var lres latencyResult
+			err := withTimeout(ctx, cfg.LatencyDur+2*time.Minute, func(ctx context.Context) (err error) {
+				lres, err = runLatency(ctx, t.Addr, lat, acks, cfg)
+				return err
+			})
 			r.Latency, r.latencyOK = lres, err == nil && lres.Samples > 0
 			if err != nil {
 				r.Err = joinErr(r.Err, err)
@@ -118,7 +126,11 @@ func warmUp(ctx context.Context, t target, cfg loadConfig, log *slog.Logger) {
 			log.Warn("warm-up topic", "err", err)
 			return
 		}
-		res, err := runProduce(ctx, t.Addr, topic, acksLeader, w)
+		var res produceResult
+		err := withTimeout(ctx, w.MaxDuration+2*time.Minute, func(ctx context.Context) (err error) {
+			res, err = runProduce(ctx, t.Addr, topic, acksLeader, w)
+			return err
+		})
 		log.Info("warm-up produced", "broker", t.Name, "round", round, "bytes", res.Bytes, "elapsed", res.Elapsed, "MB/s", res.MBps(), "err", err)
 		_ = withTimeout(ctx, 30*time.Second, func(ctx context.Context) error { return deleteTopic(ctx, t.Addr, topic) })
 	}

@@ -37,6 +37,8 @@ func TestMalformedFrames(t *testing.T) {
 		{name: "produce body cut in half", frame: produceFrame[4 : 4+(len(produceFrame)-4)/2]},
 		{name: "produce body missing last byte", frame: produceFrame[4 : len(produceFrame)-1]},
 		{name: "metadata array longer than body", frame: withKey(3, 4, kbin.AppendInt32(nil, 1000))},
+		{name: "metadata array of 2^31-1 topics", frame: withKey(3, 4, kbin.AppendInt32(nil, 1<<31-1))},
+		{name: "produce bytes field of 2^31-1", frame: withKey(0, 7, append(kbin.AppendInt32(kbin.AppendInt32(kbin.AppendString(kbin.AppendInt32(kbin.AppendInt32(kbin.AppendInt16(kbin.AppendInt16(nil, -1), 1), 1000), 1), "data"), 1), 0), 0x7f, 0xff, 0xff, 0xff))},
 		{name: "negative size", raw: []byte{0xff, 0xff, 0xff, 0xff}},
 		{name: "negative size with body", raw: append([]byte{0x80, 0, 0, 0}, produceFrame[4:]...)},
 		{name: "size above socket.request.max.bytes", raw: kbin.AppendInt32(nil, socketMax+1)},

@@ -1,0 +1,196 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strata-io/strata/broker/partlog"
+)
+
+// Produce: v3-13
+//
+// Behavior:
+//   - Each partition's records must be exactly one magic-2 batch
+//     (INVALID_RECORD otherwise, as Kafka for v3+), with a valid length and
+//     CRC-32C (CORRUPT_MESSAGE) and no larger than max.message.bytes
+//     (MESSAGE_TOO_LARGE). Valid batches are stored byte-for-byte; only
+//     base offset and leader epoch, outside the CRC, are stamped.
+//   - Idempotent batches are checked per producer id and epoch: a retried
+//     duplicate returns its original offset, a gap gets
+//     OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
+//   - acks=0 gets no response, acks=1 replies after the local append,
+//     acks=-1 replies once the batch is fsynced (group commit) and refuses
+//     with NOT_ENOUGH_REPLICAS when min.insync.replicas exceeds the ISR.
+//   - Transactions are not supported yet: transactional batches are refused
+//     with INVALID_TXN_STATE.
+//
+// Version notes:
+//   - v3: record batch v2 only, transactional id
+//   - v5: log start offset; v8: per-record errors (KIP-467)
+//   - v9: flexible; v10-11: leader discovery tags (KIP-951)
+//   - v12: no schema change (KIP-890); v13: topic ids (KIP-516)
+func init() { register(0, 3, 13, handleProduce) }
+
+func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
+	req := kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
+		for _, rt := range req.Topics {
+			st := kmsg.ProduceResponseTopic{Topic: rt.Topic, TopicID: rt.TopicID}
+			for _, rp := range rt.Partitions {
+				st.Partitions = append(st.Partitions, produceErr(rp.Partition, kerr.InvalidRequiredAcks.Code, ""))
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return now(resp)
+	}
+
+	type durable struct {
+		p      *partition
+		last   int64
+		ti, pi int // slot in resp.Topics[ti].Partitions[pi]
+	}
+	var waits []durable
+	resp.Topics = make([]kmsg.ProduceResponseTopic, 0, len(req.Topics))
+	for _, rt := range req.Topics {
+		var t *topic
+		missing := kerr.UnknownTopicOrPartition.Code
+		if req.Version >= 13 {
+			t = b.topicByID(rt.TopicID)
+			missing = kerr.UnknownTopicID.Code
+		} else {
+			t = b.topicByName(rt.Topic)
+		}
+		st := kmsg.ProduceResponseTopic{Topic: rt.Topic, TopicID: rt.TopicID}
+		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, 0, len(rt.Partitions))
+		for _, rp := range rt.Partitions {
+			var p *partition
+			if t != nil {
+				p = b.partitionOf(t.name, rp.Partition)
+				missing = kerr.UnknownTopicOrPartition.Code
+			}
+			if p == nil {
+				st.Partitions = append(st.Partitions, produceErr(rp.Partition, missing, ""))
+				continue
+			}
+			res, last := b.produceTo(p, req.Acks, rp.Records)
+			st.Partitions = append(st.Partitions, res)
+			if req.Acks == -1 && res.ErrorCode == 0 {
+				waits = append(waits, durable{p: p, last: last, ti: len(resp.Topics), pi: len(st.Partitions) - 1})
+			}
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	if req.Acks == 0 {
+		return reply{none: true}
+	}
+	if len(waits) == 0 {
+		return now(resp)
+	}
+	rep, done := later()
+	go func() {
+		ctx := c.ctx
+		if req.TimeoutMillis > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, msDuration(req.TimeoutMillis))
+			defer cancel()
+		}
+		// Partitions sync in parallel; each log group-commits its own waiters.
+		var wg sync.WaitGroup
+		for _, w := range waits {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := w.p.log.WaitDurable(ctx, w.last); err != nil {
+					code := kerr.KafkaStorageError.Code
+					if errors.Is(err, context.DeadlineExceeded) {
+						code = kerr.RequestTimedOut.Code
+					}
+					b.log.Warn("fsync wait failed", "topic", w.p.t.name, "partition", w.p.id, "err", err)
+					r := &resp.Topics[w.ti].Partitions[w.pi]
+					r.ErrorCode = code
+					r.BaseOffset = -1
+				}
+			}()
+		}
+		wg.Wait()
+		done(resp)
+	}()
+	return rep
+}
+
+// produceTo validates and appends one partition's records. It returns the
+// partition's response and the last offset appended (for acks=all).
+func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.ProduceResponseTopicPartition, int64) {
+	configs := b.topicConfigs(p.t)
+	hdr, err := partlog.ValidateBatch(records)
+	if err != nil {
+		code := kerr.CorruptMessage.Code
+		if len(records) >= 17 && records[16] != 2 || len(records) == 0 {
+			code = kerr.InvalidRecord.Code
+		}
+		if len(records) >= 12 {
+			if n := 12 + int64(int32(be32(records[8:]))); n < int64(len(records)) && n > 0 {
+				code = kerr.InvalidRecord.Code // more than one batch
+				if _, err2 := partlog.ValidateBatch(records[:n]); err2 != nil {
+					code = kerr.CorruptMessage.Code
+				}
+			}
+		}
+		b.log.Warn("rejected produce batch", "topic", p.t.name, "partition", p.id, "err", err)
+		return produceErr(p.id, code, err.Error()), -1
+	}
+	if max := b.configInt64(configs, "max.message.bytes"); int64(len(records)) > max {
+		return produceErr(p.id, kerr.MessageTooLarge.Code, "batch of "+strconv.Itoa(len(records))+" bytes exceeds max.message.bytes"), -1
+	}
+	if hdr.Attributes&0x10 != 0 {
+		return produceErr(p.id, kerr.InvalidTxnState.Code, "transactions are not supported"), -1
+	}
+	if acks == -1 && b.configInt64(configs, "min.insync.replicas") > 1 {
+		return produceErr(p.id, kerr.NotEnoughReplicas.Code, "ISR is smaller than min.insync.replicas"), -1
+	}
+	res, err := p.log.Append(records, 0)
+	if err != nil {
+		code := kerr.KafkaStorageError.Code
+		switch {
+		case errors.Is(err, partlog.ErrOutOfOrderSequence):
+			code = kerr.OutOfOrderSequenceNumber.Code
+		case errors.Is(err, partlog.ErrInvalidProducerEpoch):
+			code = kerr.InvalidProducerEpoch.Code
+		case errors.Is(err, partlog.ErrCorruptBatch):
+			code = kerr.CorruptMessage.Code
+		case errors.Is(err, partlog.ErrClosed):
+			code = kerr.NotLeaderForPartition.Code
+		default:
+			b.log.Error("append failed", "topic", p.t.name, "partition", p.id, "err", err)
+		}
+		return produceErr(p.id, code, err.Error()), -1
+	}
+	if !res.Duplicate {
+		p.wake()
+	}
+	out := kmsg.NewProduceResponseTopicPartition()
+	out.Partition = p.id
+	out.BaseOffset = res.BaseOffset
+	out.LogAppendTime = -1
+	out.LogStartOffset = p.log.LogStartOffset()
+	return out, res.LastOffset
+}
+
+func produceErr(partition int32, code int16, msg string) kmsg.ProduceResponseTopicPartition {
+	r := kmsg.NewProduceResponseTopicPartition()
+	r.Partition = partition
+	r.ErrorCode = code
+	r.BaseOffset = -1
+	r.LogAppendTime = -1
+	r.LogStartOffset = -1
+	if msg != "" {
+		r.ErrorMessage = &msg
+	}
+	return r
+}

@@ -1,0 +1,84 @@
+package broker
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ListOffsets: v1-11
+//
+// Behavior:
+//   - Timestamp -1 is the high watermark (log end), -2 the log start
+//     offset, -3 the record with the largest timestamp (v7+), -4 the
+//     earliest local offset (v8+), -5 the latest tiered offset (v9+, -1
+//     until tiering lands), -6 the earliest offset pending upload (v11+).
+//   - Any other timestamp finds the first offset whose timestamp is at or
+//     after it, via the time index; none gives offset -1, as Kafka does.
+//   - Unknown partitions get UNKNOWN_TOPIC_OR_PARTITION; a CurrentLeaderEpoch
+//     (v4+) beyond ours UNKNOWN_LEADER_EPOCH.
+//
+// Version notes:
+//   - v1: single offset per partition; v2: isolation level
+//   - v4: current leader epoch; v6: flexible; v7: max timestamp (KIP-734)
+//   - v8: earliest local (KIP-405); v9: latest tiered (KIP-1005)
+//   - v10: timeout; v11: earliest pending upload (KIP-1023)
+func init() { register(2, 1, 11, handleListOffsets) }
+
+func handleListOffsets(b *Broker, c *conn, kreq kmsg.Request) reply {
+	req := kreq.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
+			p := b.partitionOf(rt.Topic, rp.Partition)
+			switch {
+			case p == nil:
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case req.Version >= 4 && rp.CurrentLeaderEpoch > 0:
+				sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+			default:
+				sp.LeaderEpoch = 0
+				b.listOffset(p, rp.Timestamp, &sp)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return now(resp)
+}
+
+func (b *Broker) listOffset(p *partition, ts int64, sp *kmsg.ListOffsetsResponseTopicPartition) {
+	l := p.log
+	switch ts {
+	case -1:
+		sp.Offset = l.LogEndOffset()
+	case -2, -4:
+		sp.Offset = l.LogStartOffset()
+	case -3:
+		off, t := l.MaxTimestamp()
+		sp.Offset, sp.Timestamp = off, t
+		if off < 0 {
+			sp.Offset, sp.Timestamp = -1, -1
+		}
+	case -5, -6:
+		sp.Offset = -1
+	default:
+		if ts < 0 {
+			sp.ErrorCode = kerr.InvalidRequest.Code
+			return
+		}
+		off, t, ok, err := l.OffsetForTimestamp(ts)
+		if err != nil {
+			b.log.Warn("offset for timestamp", "topic", p.t.name, "partition", p.id, "err", err)
+			sp.ErrorCode = kerr.KafkaStorageError.Code
+			return
+		}
+		if ok {
+			sp.Offset, sp.Timestamp = off, t
+		}
+	}
+}

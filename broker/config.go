@@ -1,0 +1,63 @@
+package broker
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config is the broker's configuration; cmd/strata fills it from flags,
+// environment and the config file.
+type Config struct {
+	NodeID        int32
+	KafkaAddr     string // listen address
+	AdvertiseAddr string // host:port in Metadata; defaults to KafkaAddr
+	DataDir       string
+	Rack          string
+
+	SocketRequestMaxBytes      int32 // socket.request.max.bytes
+	AutoCreateTopics           bool  // auto.create.topics.enable
+	NumPartitions              int32 // num.partitions
+	DefaultReplicationFactor   int16 // default.replication.factor
+	GroupInitialRebalanceDelay time.Duration
+	GroupMinSessionTimeout     time.Duration
+	GroupMaxSessionTimeout     time.Duration
+	RetentionCheckInterval     time.Duration // log.retention.check.interval.ms
+
+	// TopicDefaults overrides the built-in default of any topic config
+	// (the broker-level log.* settings of Kafka), by topic config name.
+	TopicDefaults map[string]string
+
+	Logger *slog.Logger
+}
+
+// withDefaults fills zero values with Kafka's defaults.
+func (c Config) withDefaults() Config {
+	if c.SocketRequestMaxBytes <= 0 {
+		c.SocketRequestMaxBytes = 100 << 20
+	}
+	if c.NumPartitions <= 0 {
+		c.NumPartitions = 1
+	}
+	if c.DefaultReplicationFactor <= 0 {
+		c.DefaultReplicationFactor = 1
+	}
+	if c.GroupMinSessionTimeout <= 0 {
+		c.GroupMinSessionTimeout = 6 * time.Second
+	}
+	if c.GroupMaxSessionTimeout <= 0 {
+		c.GroupMaxSessionTimeout = 30 * time.Minute
+	}
+	if c.GroupInitialRebalanceDelay < 0 {
+		c.GroupInitialRebalanceDelay = 0
+	}
+	if c.RetentionCheckInterval <= 0 {
+		c.RetentionCheckInterval = 5 * time.Minute
+	}
+	if c.AdvertiseAddr == "" {
+		c.AdvertiseAddr = c.KafkaAddr
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/strata-io/strata/broker"
+	"github.com/strata-io/strata/metastore"
+	"github.com/strata-io/strata/objstore"
+)
+
+type serveFlags struct {
+	config, kafkaAddr, advertise, httpAddr, dataDir, metastore, objstore, rack, logLevel string
+	nodeID, numPartitions, defaultRF, socketMax                                          int
+	autoCreate                                                                           bool
+	rebalanceDelay, retentionCheck                                                       time.Duration
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "optional YAML config file; keys are flag names")
+	fs.IntVar(&f.nodeID, "node-id", 1, "broker id")
+	fs.StringVar(&f.kafkaAddr, "kafka-addr", "127.0.0.1:9092", "Kafka listener address")
+	fs.StringVar(&f.advertise, "advertise-kafka-addr", "", "host:port advertised in Metadata (default: --kafka-addr)")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP address for /metrics, /healthz, /readyz")
+	fs.StringVar(&f.dataDir, "data-dir", "./data", "local hot segments, caches and the embedded metastore")
+	fs.StringVar(&f.metastore, "metastore", "embedded", "embedded, or etcd://host:2379,host:2379/prefix")
+	fs.StringVar(&f.objstore, "objstore", "", "object store URL (default file://<data-dir>/objects)")
+	fs.StringVar(&f.rack, "rack", "", "rack / availability zone")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&f.numPartitions, "num-partitions", 1, "num.partitions: partitions of auto-created topics")
+	fs.IntVar(&f.defaultRF, "default-replication-factor", 1, "default.replication.factor")
+	fs.BoolVar(&f.autoCreate, "auto-create-topics-enable", true, "auto.create.topics.enable")
+	fs.IntVar(&f.socketMax, "socket-request-max-bytes", 100<<20, "socket.request.max.bytes: largest request accepted")
+	fs.DurationVar(&f.rebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "group.initial.rebalance.delay.ms")
+	fs.DurationVar(&f.retentionCheck, "log-retention-check-interval", 5*time.Minute, "log.retention.check.interval.ms")
+}
+
+func runServe(args []string) int {
+	fs := flag.NewFlagSet("strata serve", flag.ContinueOnError)
+	var f serveFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := applyConfigSources(fs, f.config); err != nil {
+		fmt.Fprintln(os.Stderr, "strata serve:", err)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		fmt.Fprintln(os.Stderr, "strata serve: --log-level:", err)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, f, logger); err != nil {
+		logger.Error("strata serve failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
+	dataDir, err := filepath.Abs(f.dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	objURL := f.objstore
+	if objURL == "" {
+		objURL = "file://" + filepath.Join(dataDir, "objects")
+	}
+	// Opened now so a bad --objstore fails at start; tiering will use it.
+	bucket, err := objstore.Open(ctx, objURL)
+	if err != nil {
+		return fmt.Errorf("object store %s: %w", objURL, err)
+	}
+	defer bucket.Close()
+
+	start := time.Now()
+	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger.With("component", "metastore"))
+	if err != nil {
+		return fmt.Errorf("metastore: %w", err)
+	}
+	defer meta.Close()
+	logger.Info("metastore ready", "spec", f.metastore, "took", time.Since(start).Round(time.Millisecond))
+
+	b, err := broker.New(ctx, broker.Config{
+		NodeID:                     int32(f.nodeID),
+		KafkaAddr:                  f.kafkaAddr,
+		AdvertiseAddr:              f.advertise,
+		DataDir:                    dataDir,
+		Rack:                       f.rack,
+		SocketRequestMaxBytes:      int32(f.socketMax),
+		AutoCreateTopics:           f.autoCreate,
+		NumPartitions:              int32(f.numPartitions),
+		DefaultReplicationFactor:   int16(f.defaultRF),
+		GroupInitialRebalanceDelay: f.rebalanceDelay,
+		RetentionCheckInterval:     f.retentionCheck,
+		Logger:                     logger,
+	}, meta)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", f.kafkaAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", f.kafkaAddr, err)
+	}
+	var ready atomic.Bool
+	httpSrv, err := startHTTP(f.httpAddr, &ready, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer httpSrv.Close()
+
+	errc := make(chan error, 1)
+	go func() { errc <- b.Serve(ctx, ln) }()
+	ready.Store(true)
+	logger.Info("strata serving", "kafka", ln.Addr().String(), "http", f.httpAddr, "data_dir", dataDir, "objstore", objURL)
+	err = <-errc
+	ready.Store(false)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func startHTTP(addr string, ready *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen http %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server", "err", err)
+		}
+	}()
+	return srv, nil
+}

@@ -2,14 +2,10 @@ package broker
 
 import (
 	"context"
-	"errors"
-	"strconv"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/strata-io/strata/broker/partlog"
 )
 
 // Produce: v3-13
@@ -107,10 +103,7 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			go func() {
 				defer wg.Done()
 				if err := w.p.log.WaitDurable(ctx, w.last); err != nil {
-					code := kerr.KafkaStorageError.Code
-					if errors.Is(err, context.DeadlineExceeded) {
-						code = kerr.RequestTimedOut.Code
-					}
+					code := errorCode(err)
 					b.log.Warn("fsync wait failed", "topic", w.p.t.name, "partition", w.p.id, "err", err)
 					r := &resp.Topics[w.ti].Partitions[w.pi]
 					r.ErrorCode = code
@@ -128,25 +121,10 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 // partition's response and the last offset appended (for acks=all).
 func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.ProduceResponseTopicPartition, int64) {
 	configs := b.topicConfigs(p.t)
-	hdr, err := partlog.ValidateBatch(records)
-	if err != nil {
-		code := kerr.CorruptMessage.Code
-		if len(records) >= 17 && records[16] != 2 || len(records) == 0 {
-			code = kerr.InvalidRecord.Code
-		}
-		if len(records) >= 12 {
-			if n := 12 + int64(int32(be32(records[8:]))); n < int64(len(records)) && n > 0 {
-				code = kerr.InvalidRecord.Code // more than one batch
-				if _, err2 := partlog.ValidateBatch(records[:n]); err2 != nil {
-					code = kerr.CorruptMessage.Code
-				}
-			}
-		}
-		b.log.Warn("rejected produce batch", "topic", p.t.name, "partition", p.id, "err", err)
-		return produceErr(p.id, code, err.Error()), -1
-	}
-	if max := b.configInt64(configs, "max.message.bytes"); int64(len(records)) > max {
-		return produceErr(p.id, kerr.MessageTooLarge.Code, "batch of "+strconv.Itoa(len(records))+" bytes exceeds max.message.bytes"), -1
+	hdr, code, msg := validateProduceRecords(records, b.configInt64(configs, "max.message.bytes"))
+	if code != 0 {
+		b.log.Warn("rejected produce batch", "topic", p.t.name, "partition", p.id, "code", code, "reason", msg)
+		return produceErr(p.id, code, msg), -1
 	}
 	if hdr.Attributes&0x10 != 0 {
 		return produceErr(p.id, kerr.InvalidTxnState.Code, "transactions are not supported"), -1
@@ -156,17 +134,8 @@ func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.Produ
 	}
 	res, err := p.log.Append(records, 0)
 	if err != nil {
-		code := kerr.KafkaStorageError.Code
-		switch {
-		case errors.Is(err, partlog.ErrOutOfOrderSequence):
-			code = kerr.OutOfOrderSequenceNumber.Code
-		case errors.Is(err, partlog.ErrInvalidProducerEpoch):
-			code = kerr.InvalidProducerEpoch.Code
-		case errors.Is(err, partlog.ErrCorruptBatch):
-			code = kerr.CorruptMessage.Code
-		case errors.Is(err, partlog.ErrClosed):
-			code = kerr.NotLeaderForPartition.Code
-		default:
+		code := errorCode(err)
+		if code == kerr.KafkaStorageError.Code {
 			b.log.Error("append failed", "topic", p.t.name, "partition", p.id, "err", err)
 		}
 		return produceErr(p.id, code, err.Error()), -1

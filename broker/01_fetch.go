@@ -1,13 +1,10 @@
 package broker
 
 import (
-	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/strata-io/strata/broker/partlog"
 )
 
 // Fetch: v4-18
@@ -173,11 +170,8 @@ func (b *Broker) fillFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, par
 		}
 		data, err := l.Read(fp.offset, limit)
 		if err != nil {
-			if errors.Is(err, partlog.ErrOffsetOutOfRange) {
-				sp.ErrorCode = kerr.OffsetOutOfRange.Code
-			} else {
+			if sp.ErrorCode = errorCode(err); sp.ErrorCode == kerr.KafkaStorageError.Code {
 				b.log.Warn("fetch read failed", "topic", fp.p.t.name, "partition", fp.p.id, "err", err)
-				sp.ErrorCode = kerr.KafkaStorageError.Code
 			}
 			hasErr = true
 			continue

@@ -1,12 +1,8 @@
 package broker
 
 import (
-	"errors"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/strata-io/strata/broker/partlog"
 )
 
 // DeleteRecords: v0-2
@@ -37,11 +33,8 @@ func handleDeleteRecords(b *Broker, c *conn, kreq kmsg.Request) reply {
 			if p == nil {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			} else if start, err := p.log.DeleteRecords(rp.Offset); err != nil {
-				if errors.Is(err, partlog.ErrOffsetOutOfRange) {
-					sp.ErrorCode = kerr.OffsetOutOfRange.Code
-				} else {
+				if sp.ErrorCode = errorCode(err); sp.ErrorCode == kerr.KafkaStorageError.Code {
 					b.log.Error("delete records", "topic", rt.Topic, "partition", rp.Partition, "err", err)
-					sp.ErrorCode = kerr.KafkaStorageError.Code
 				}
 			} else {
 				sp.LowWatermark = start

@@ -10,7 +10,6 @@ import (
 	"net"
 	"sync"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strata-io/strata/broker/wire"
@@ -107,12 +106,6 @@ func (c *conn) handleFrame(frame []byte) (queued, int16, error) {
 	}
 	req := kmsg.RequestForKey(h.Key)
 	if err := wire.ParseRequest(frame, &h, req); err != nil {
-		if h.Key == 18 { // Kafka answers an unparseable ApiVersions with INVALID_REQUEST
-			resp := unsupportedApiVersions().(*kmsg.ApiVersionsResponse)
-			resp.ErrorCode = kerr.InvalidRequest.Code
-			c.log.Warn("bad ApiVersions request", "err", err)
-			return queued{corr: h.CorrelationID, version: -1, r: now(resp)}, h.Key, nil
-		}
 		return queued{}, h.Key, err
 	}
 	if h.ClientID != "" && c.clientID != h.ClientID {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,7 +28,7 @@ import (
 
 type serveFlags struct {
 	config, kafkaAddr, advertise, httpAddr, dataDir, metastore, objstore, rack, logLevel string
-	nodeID, numPartitions, defaultRF, socketMax                                          int
+	nodeID, numPartitions, defaultRF, socketMax, memLimitMiB                             int
 	autoCreate                                                                           bool
 	rebalanceDelay, retentionCheck                                                       time.Duration
 }
@@ -48,6 +49,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.autoCreate, "auto-create-topics-enable", true, "auto.create.topics.enable")
 	fs.IntVar(&f.socketMax, "socket-request-max-bytes", 100<<20, "socket.request.max.bytes: largest request accepted")
 	fs.DurationVar(&f.rebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "group.initial.rebalance.delay.ms")
+	fs.IntVar(&f.memLimitMiB, "memory-limit-mib", 384, "Go runtime soft memory limit in MiB (0: none); GOMEMLIMIT, if set, wins")
 	fs.DurationVar(&f.retentionCheck, "log-retention-check-interval", 5*time.Minute, "log.retention.check.interval.ms")
 }
 
@@ -69,6 +71,11 @@ func runServe(args []string) int {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && f.memLimitMiB > 0 {
+		// Fetch and produce buffers are short-lived; a soft limit makes the
+		// GC return them before the heap doubles.
+		debug.SetMemoryLimit(int64(f.memLimitMiB) << 20)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -134,8 +134,8 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 // record bytes and whether any partition carries an error.
 func (b *Broker) fillFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, parts []fetchPart) (int, bool) {
 	budget := int(req.MaxBytes)
-	if req.Version < 3 || budget <= 0 {
-		budget = 52428800
+	if budget <= 0 || budget > int(b.cfg.FetchMaxBytes) {
+		budget = int(b.cfg.FetchMaxBytes)
 	}
 	total, hasErr := 0, false
 	for _, fp := range parts {

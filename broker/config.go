@@ -15,6 +15,7 @@ type Config struct {
 	Rack          string
 
 	SocketRequestMaxBytes      int32 // socket.request.max.bytes
+	FetchMaxBytes              int32 // fetch.max.bytes: cap on one fetch response
 	AutoCreateTopics           bool  // auto.create.topics.enable
 	NumPartitions              int32 // num.partitions
 	DefaultReplicationFactor   int16 // default.replication.factor
@@ -34,6 +35,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.SocketRequestMaxBytes <= 0 {
 		c.SocketRequestMaxBytes = 100 << 20
+	}
+	if c.FetchMaxBytes <= 0 {
+		c.FetchMaxBytes = 16 << 20
 	}
 	if c.NumPartitions <= 0 {
 		c.NumPartitions = 1

@@ -28,7 +28,7 @@ import (
 
 type serveFlags struct {
 	config, kafkaAddr, advertise, httpAddr, dataDir, metastore, objstore, rack, logLevel string
-	nodeID, numPartitions, defaultRF, socketMax, memLimitMiB                             int
+	nodeID, numPartitions, defaultRF, socketMax, fetchMax, memLimitMiB                   int
 	autoCreate                                                                           bool
 	rebalanceDelay, retentionCheck                                                       time.Duration
 }
@@ -49,7 +49,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.autoCreate, "auto-create-topics-enable", true, "auto.create.topics.enable")
 	fs.IntVar(&f.socketMax, "socket-request-max-bytes", 100<<20, "socket.request.max.bytes: largest request accepted")
 	fs.DurationVar(&f.rebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "group.initial.rebalance.delay.ms")
-	fs.IntVar(&f.memLimitMiB, "memory-limit-mib", 384, "Go runtime soft memory limit in MiB (0: none); GOMEMLIMIT, if set, wins")
+	fs.IntVar(&f.fetchMax, "fetch-max-bytes", 16<<20, "fetch.max.bytes: largest fetch response (Kafka: 55 MiB; smaller keeps memory bounded)")
+	fs.IntVar(&f.memLimitMiB, "memory-limit-mib", 0, "Go runtime soft memory limit in MiB (0: none); GOMEMLIMIT, if set, wins")
 	fs.DurationVar(&f.retentionCheck, "log-retention-check-interval", 5*time.Minute, "log.retention.check.interval.ms")
 }
 
@@ -120,6 +121,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 		DataDir:                    dataDir,
 		Rack:                       f.rack,
 		SocketRequestMaxBytes:      int32(f.socketMax),
+		FetchMaxBytes:              int32(f.fetchMax),
 		AutoCreateTopics:           f.autoCreate,
 		NumPartitions:              int32(f.numPartitions),
 		DefaultReplicationFactor:   int16(f.defaultRF),

@@ -2,6 +2,8 @@ package broker
 
 import (
 	"log/slog"
+	"net"
+	"os"
 	"time"
 )
 
@@ -59,6 +61,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AdvertiseAddr == "" {
 		c.AdvertiseAddr = c.KafkaAddr
+		// A wildcard listener is not an address clients can dial:
+		// advertise the host name instead, as Kafka does.
+		if host, port, err := net.SplitHostPort(c.KafkaAddr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+			if h, err := os.Hostname(); err == nil {
+				c.AdvertiseAddr = net.JoinHostPort(h, port)
+			}
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

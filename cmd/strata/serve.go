@@ -107,7 +107,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	defer bucket.Close()
 
 	start := time.Now()
-	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger.With("component", "metastore"))
+	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger)
 	if err != nil {
 		return fmt.Errorf("metastore: %w", err)
 	}

@@ -54,14 +54,7 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 	var waits []durable
 	resp.Topics = make([]kmsg.ProduceResponseTopic, 0, len(req.Topics))
 	for _, rt := range req.Topics {
-		var t *topic
-		missing := kerr.UnknownTopicOrPartition.Code
-		if req.Version >= 13 {
-			t = b.topicByID(rt.TopicID)
-			missing = kerr.UnknownTopicID.Code
-		} else {
-			t = b.topicByName(rt.Topic)
-		}
+		t, missing := b.lookupTopic(req.Version >= 13, rt.Topic, rt.TopicID)
 		st := kmsg.ProduceResponseTopic{Topic: rt.Topic, TopicID: rt.TopicID}
 		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, 0, len(rt.Partitions))
 		for _, rp := range rt.Partitions {

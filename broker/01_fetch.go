@@ -51,14 +51,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	var parts []fetchPart
 	resp.Topics = make([]kmsg.FetchResponseTopic, 0, len(req.Topics))
 	for ti, rt := range req.Topics {
-		var t *topic
-		missing := kerr.UnknownTopicOrPartition.Code
-		if req.Version >= 13 {
-			t = b.topicByID(rt.TopicID)
-			missing = kerr.UnknownTopicID.Code
-		} else {
-			t = b.topicByName(rt.Topic)
-		}
+		t, missing := b.lookupTopic(req.Version >= 13, rt.Topic, rt.TopicID)
 		st := kmsg.FetchResponseTopic{Topic: rt.Topic, TopicID: rt.TopicID}
 		st.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
 		for pi, rp := range rt.Partitions {

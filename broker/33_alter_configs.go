@@ -27,35 +27,16 @@ func handleAlterConfigs(b *Broker, c *conn, kreq kmsg.Request) reply {
 	for _, rr := range req.Resources {
 		sr := kmsg.NewAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
-		code, msg := func() (int16, string) {
-			switch rr.ResourceType {
-			case resourceTopic:
-			case resourceBroker:
-				return brokerAlterRefusal(b, rr.ResourceName)
-			default:
-				return kerr.InvalidRequest.Code, "unsupported resource type"
-			}
-			t := b.topicByName(rr.ResourceName)
-			if t == nil {
-				return kerr.UnknownTopicOrPartition.Code, "topic " + rr.ResourceName + " does not exist"
-			}
+		code, msg := b.alterTopicConfigs(c, rr.ResourceType, rr.ResourceName, req.ValidateOnly, func(map[string]string) (map[string]string, int16, string) {
 			configs := map[string]string{}
 			for _, kv := range rr.Configs {
 				if err := validateTopicConfig(kv.Name, kv.Value); err != nil {
-					return kerr.InvalidConfig.Code, err.Error()
+					return nil, kerr.InvalidConfig.Code, err.Error()
 				}
 				configs[kv.Name] = *kv.Value
 			}
-			if req.ValidateOnly {
-				return 0, ""
-			}
-			if err := b.setTopicConfigs(c.ctx, t, configs); err != nil {
-				b.log.Error("alter configs", "topic", t.name, "err", err)
-				return kerr.UnknownServerError.Code, err.Error()
-			}
-			b.log.Info("altered topic configs", "topic", t.name, "configs", configs)
-			return 0, ""
-		}()
+			return configs, 0, ""
+		})
 		sr.ErrorCode = code
 		if msg != "" {
 			sr.ErrorMessage = &msg
@@ -70,4 +51,34 @@ func brokerAlterRefusal(b *Broker, name string) (int16, string) {
 		return kerr.InvalidRequest.Code, "broker " + name + " is not this broker"
 	}
 	return kerr.InvalidRequest.Code, "broker configs are static in Strata: set them with flags, environment or the config file"
+}
+
+// alterTopicConfigs is the shared body of AlterConfigs and
+// IncrementalAlterConfigs for one resource: it resolves the resource, lets
+// edit compute the topic's new explicit configs from its current ones, and
+// stores them unless validateOnly. It returns the resource's error code and
+// message.
+func (b *Broker) alterTopicConfigs(c *conn, typ kmsg.ConfigResourceType, name string, validateOnly bool,
+	edit func(current map[string]string) (map[string]string, int16, string)) (int16, string) {
+	switch typ {
+	case resourceTopic:
+	case resourceBroker:
+		return brokerAlterRefusal(b, name)
+	default:
+		return kerr.InvalidRequest.Code, "unsupported resource type"
+	}
+	t := b.topicByName(name)
+	if t == nil {
+		return kerr.UnknownTopicOrPartition.Code, "topic " + name + " does not exist"
+	}
+	configs, code, msg := edit(b.topicConfigs(t))
+	if code != 0 || validateOnly {
+		return code, msg
+	}
+	if err := b.setTopicConfigs(c.ctx, t, configs); err != nil {
+		b.log.Error("alter configs", "topic", t.name, "err", err)
+		return kerr.UnknownServerError.Code, err.Error()
+	}
+	b.log.Info("altered topic configs", "topic", t.name, "configs", configs)
+	return 0, ""
 }

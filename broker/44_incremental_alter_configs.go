@@ -27,67 +27,9 @@ func handleIncrementalAlterConfigs(b *Broker, c *conn, kreq kmsg.Request) reply 
 	for _, rr := range req.Resources {
 		sr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
-		code, msg := func() (int16, string) {
-			switch rr.ResourceType {
-			case resourceTopic:
-			case resourceBroker:
-				return brokerAlterRefusal(b, rr.ResourceName)
-			default:
-				return kerr.InvalidRequest.Code, "unsupported resource type"
-			}
-			t := b.topicByName(rr.ResourceName)
-			if t == nil {
-				return kerr.UnknownTopicOrPartition.Code, "topic " + rr.ResourceName + " does not exist"
-			}
-			configs := map[string]string{}
-			for k, v := range b.topicConfigs(t) {
-				configs[k] = v
-			}
-			seen := map[string]bool{}
-			for _, op := range rr.Configs {
-				if seen[op.Name] {
-					return kerr.InvalidRequest.Code, "config " + op.Name + " appears more than once"
-				}
-				seen[op.Name] = true
-				def, ok := topicConfigDefs[op.Name]
-				if !ok {
-					return kerr.InvalidConfig.Code, "unknown topic config name: " + op.Name
-				}
-				switch op.Op {
-				case 0:
-					if err := validateTopicConfig(op.Name, op.Value); err != nil {
-						return kerr.InvalidConfig.Code, err.Error()
-					}
-					configs[op.Name] = *op.Value
-				case 1:
-					delete(configs, op.Name)
-				case 2, 3:
-					if def.typ != cfgList {
-						return kerr.InvalidConfig.Code, "APPEND and SUBTRACT apply only to list configs; " + op.Name + " is not one"
-					}
-					if op.Value == nil {
-						return kerr.InvalidConfig.Code, "null value for " + op.Name
-					}
-					cur, _ := b.topicConfigValue(configs, op.Name)
-					v := editList(cur, *op.Value, op.Op == 2)
-					if err := validateTopicConfig(op.Name, &v); err != nil {
-						return kerr.InvalidConfig.Code, err.Error()
-					}
-					configs[op.Name] = v
-				default:
-					return kerr.InvalidRequest.Code, "unknown config operation"
-				}
-			}
-			if req.ValidateOnly {
-				return 0, ""
-			}
-			if err := b.setTopicConfigs(c.ctx, t, configs); err != nil {
-				b.log.Error("incremental alter configs", "topic", t.name, "err", err)
-				return kerr.UnknownServerError.Code, err.Error()
-			}
-			b.log.Info("altered topic configs", "topic", t.name, "configs", configs)
-			return 0, ""
-		}()
+		code, msg := b.alterTopicConfigs(c, rr.ResourceType, rr.ResourceName, req.ValidateOnly, func(current map[string]string) (map[string]string, int16, string) {
+			return b.applyConfigOps(current, rr.Configs)
+		})
 		sr.ErrorCode = code
 		if msg != "" {
 			sr.ErrorMessage = &msg
@@ -95,6 +37,50 @@ func handleIncrementalAlterConfigs(b *Broker, c *conn, kreq kmsg.Request) reply 
 		resp.Resources = append(resp.Resources, sr)
 	}
 	return now(resp)
+}
+
+// applyConfigOps applies SET/DELETE/APPEND/SUBTRACT to a copy of current.
+func (b *Broker) applyConfigOps(current map[string]string, ops []kmsg.IncrementalAlterConfigsRequestResourceConfig) (map[string]string, int16, string) {
+	configs := make(map[string]string, len(current))
+	for k, v := range current {
+		configs[k] = v
+	}
+	seen := map[string]bool{}
+	for _, op := range ops {
+		if seen[op.Name] {
+			return nil, kerr.InvalidRequest.Code, "config " + op.Name + " appears more than once"
+		}
+		seen[op.Name] = true
+		def, ok := topicConfigDefs[op.Name]
+		if !ok {
+			return nil, kerr.InvalidConfig.Code, "unknown topic config name: " + op.Name
+		}
+		switch op.Op {
+		case 0:
+			if err := validateTopicConfig(op.Name, op.Value); err != nil {
+				return nil, kerr.InvalidConfig.Code, err.Error()
+			}
+			configs[op.Name] = *op.Value
+		case 1:
+			delete(configs, op.Name)
+		case 2, 3:
+			if def.typ != cfgList {
+				return nil, kerr.InvalidConfig.Code, "APPEND and SUBTRACT apply only to list configs; " + op.Name + " is not one"
+			}
+			if op.Value == nil {
+				return nil, kerr.InvalidConfig.Code, "null value for " + op.Name
+			}
+			cur, _ := b.topicConfigValue(configs, op.Name)
+			v := editList(cur, *op.Value, op.Op == 2)
+			if err := validateTopicConfig(op.Name, &v); err != nil {
+				return nil, kerr.InvalidConfig.Code, err.Error()
+			}
+			configs[op.Name] = v
+		default:
+			return nil, kerr.InvalidRequest.Code, "unknown config operation"
+		}
+	}
+	return configs, 0, ""
 }
 
 // editList appends or subtracts the comma-separated items of delta.

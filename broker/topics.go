@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/strata-io/strata/broker/partlog"
 	"github.com/strata-io/strata/metastore"
 )
@@ -111,6 +113,15 @@ func (b *Broker) topicByName(name string) *topic {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.topics[name]
+}
+
+// lookupTopic finds a topic by id (byID) or name, and returns the error
+// code for a miss: UNKNOWN_TOPIC_ID by id, UNKNOWN_TOPIC_OR_PARTITION by name.
+func (b *Broker) lookupTopic(byID bool, name string, id [16]byte) (*topic, int16) {
+	if byID {
+		return b.topicByID(id), kerr.UnknownTopicID.Code
+	}
+	return b.topicByName(name), kerr.UnknownTopicOrPartition.Code
 }
 
 func (b *Broker) topicByID(id [16]byte) *topic {

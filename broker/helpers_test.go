@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -144,6 +145,19 @@ func (r *rawConn) tryRecv(req kmsg.Request, wait time.Duration) (kmsg.Response, 
 		return nil, corr, err
 	}
 	return resp, corr, nil
+}
+
+// expectClosed checks the broker closes the connection instead of
+// answering req.
+func (r *rawConn) expectClosed(req kmsg.Request) {
+	r.t.Helper()
+	resp, _, err := r.tryRecv(req, 5*time.Second)
+	if resp != nil {
+		r.t.Fatalf("%s got a response; want the connection closed", kmsg.NameForKey(req.Key()))
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		r.t.Fatalf("%s: read error %v; want the connection closed", kmsg.NameForKey(req.Key()), err)
+	}
 }
 
 // do sends req at version v and returns its response.

@@ -286,19 +286,35 @@ func (s *suite) testGroupsRestart(t *testing.T) {
 	s.wantPartitions(t, ctx, topic, parts)
 	base := time.Now().Add(-time.Minute)
 	first := GenRecords(21, n1, parts, base)
+
+	// Phase 1: two members join, split the partitions, consume everything
+	// and commit. Records are produced only once both are in the group, so
+	// each member must get some. Re-deliveries during a rebalance are
+	// allowed (at-least-once); losses are not.
+	type result struct {
+		perMember [][]Record
+		err       error
+	}
+	done := make(chan result, 1)
+	go func() {
+		per, err := s.cl.GroupConsume(ctx, group, topic, 2, n1)
+		done <- result{per, err}
+	}()
+	s.waitMembers(t, ctx, group, 2)
 	if err := s.cl.Produce(ctx, topic, "lz4", first); err != nil {
 		t.Fatalf("produce: %v", err)
 	}
-
-	// Phase 1: two members consume everything and commit. Re-deliveries
-	// during the join rebalance are allowed (at-least-once); losses are not.
-	perMember, err := s.cl.GroupConsume(ctx, group, topic, 2, n1)
+	res := <-done
+	perMember, err := res.perMember, res.err
 	if err != nil {
 		t.Fatalf("group consume (2 members): %v", err)
 	}
 	var all []Record
 	for i, recs := range perMember {
 		t.Logf("member %d consumed %d records", i, len(recs))
+		if len(recs) == 0 {
+			t.Errorf("member %d of 2 consumed nothing: partitions were not split between the members", i)
+		}
 		all = append(all, recs...)
 	}
 	checkUnion(t, first, all)
@@ -346,6 +362,30 @@ func (s *suite) testGroupsRestart(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// waitMembers waits (referee DescribeGroups) until group is Stable with n members.
+func (s *suite) waitMembers(t *testing.T, ctx context.Context, group string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last := "no answer"
+	for time.Now().Before(deadline) {
+		dg, err := kadm.NewClient(s.ref.cl).DescribeGroups(ctx, group)
+		if err == nil {
+			if g, ok := dg[group]; ok && g.Err == nil {
+				if g.State == "Stable" && len(g.Members) == n {
+					return
+				}
+				last = fmt.Sprintf("state %s with %d members", g.State, len(g.Members))
+			} else if ok {
+				last = g.Err.Error()
+			}
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("referee: group %s never Stable with %d members (last: %s)", group, n, last)
 }
 
 // checkUnion asserts every record of want was consumed (by some member) with

@@ -84,3 +84,12 @@ var Clients = []struct {
 	{"kafka-go", NewKafkaGo},
 	{"librdkafka", NewLibrdkafka},
 }
+
+// TextProducer is an extra capability of clients that also ship a
+// command-line producer (librdkafka's kcat -P). Such a tool cannot set
+// per-record timestamps or headers: every record of one call gets the same
+// headers, and the producer stamps CreateTime itself. Only Key and Value of
+// recs are used; all go to partition.
+type TextProducer interface {
+	ProduceText(ctx context.Context, topic, codec string, partition int32, headers []Header, recs []Record) error
+}

@@ -44,6 +44,9 @@ func TestCompat(t *testing.T) {
 			s := &suite{b: b, cl: cl, ref: ref}
 			t.Run("admin", s.testAdmin)
 			t.Run("produce-consume", s.testProduceConsume)
+			if tp, ok := cl.(TextProducer); ok { // librdkafka only: also produce with kcat -P
+				t.Run("kcat-produce", func(t *testing.T) { s.testTextProduce(t, tp) })
+			}
 			t.Run("list-offsets", s.testListOffsets)
 			t.Run("delete-records", s.testDeleteRecords)
 			t.Run("groups-restart", s.testGroupsRestart) // last: restarts the broker
@@ -171,6 +174,48 @@ func (s *suite) testProduceConsume(t *testing.T) {
 				got, err := s.cl.Consume(ctx, topic, p, 0, len(want))
 				if err != nil {
 					t.Fatalf("consume partition %d: %v", p, err)
+				}
+				checkPartition(t, p, 0, want, got)
+			}
+		})
+	}
+}
+
+// testTextProduce produces with the client's command-line producer under
+// every codec (fixed headers per run, producer-assigned timestamps) and reads
+// back with the client's consumer.
+func (s *suite) testTextProduce(t *testing.T, tp TextProducer) {
+	const n, parts = 10000, 2
+	for i, codec := range Codecs {
+		t.Run(codec, func(t *testing.T) {
+			ctx := timeout(t, 2*time.Minute)
+			topic := "text-" + codec
+			if err := s.cl.CreateTopic(ctx, topic, parts); err != nil {
+				t.Fatalf("create topic: %v", err)
+			}
+			s.wantPartitions(t, ctx, topic, parts)
+			headers := []Header{{Key: "origin", Value: []byte("kcat")}, {Key: "codec", Value: []byte(codec)}}
+			before := time.Now().Add(-time.Second).Truncate(time.Millisecond)
+			recs := GenRecords(uint64(200+i), n, parts, before)
+			for p, want := range ByPartition(recs) {
+				if err := tp.ProduceText(ctx, topic, codec, p, headers, want); err != nil {
+					t.Fatalf("produce partition %d: %v", p, err)
+				}
+			}
+			after := time.Now().Add(time.Second)
+			for p, want := range ByPartition(recs) {
+				got, err := s.cl.Consume(ctx, topic, p, 0, len(want))
+				if err != nil {
+					t.Fatalf("consume partition %d: %v", p, err)
+				}
+				for j := range min(len(got), len(want)) {
+					ts := got[j].Timestamp
+					if ts.Before(before) || ts.After(after) {
+						t.Fatalf("partition %d offset %d: timestamp %s outside the produce window [%s, %s]", p, got[j].Offset, ts, before, after)
+					}
+					// The tool sets the same headers on every record and stamps
+					// its own time: compare against that.
+					want[j].Headers, want[j].Timestamp = headers, ts
 				}
 				checkPartition(t, p, 0, want, got)
 			}

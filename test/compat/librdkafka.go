@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -377,4 +378,35 @@ func (l *Librdkafka) GroupConsume(ctx context.Context, group, topic string, memb
 		}
 		return nil
 	})
+}
+
+// ProduceText produces with `kcat -P -K '\t' -z codec -H k=v ...`, one
+// "key<TAB>value" line per record on stdin.
+func (l *Librdkafka) ProduceText(ctx context.Context, topic, codec string, partition int32, headers []Header, recs []Record) error {
+	args := []string{"-b", l.addr, "-P", "-t", topic, "-p", strconv.Itoa(int(partition)), "-K", "\t",
+		"-X", "acks=all", "-X", "linger.ms=5"}
+	if codec != "none" {
+		args = append(args, "-z", codec)
+	}
+	for _, h := range headers {
+		args = append(args, "-H", h.Key+"="+string(h.Value))
+	}
+	var in bytes.Buffer
+	for _, r := range recs {
+		in.Write(r.Key)
+		in.WriteByte('\t')
+		in.Write(r.Value)
+		in.WriteByte('\n')
+	}
+	cmd := exec.CommandContext(ctx, l.kcat, args...)
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kcat -P: %w; stderr: %s", err, tail(stderr.String(), 2000))
+	}
+	if s := stderr.String(); strings.Contains(s, "ERROR") || strings.Contains(s, "%3|") {
+		return fmt.Errorf("kcat -P reported errors: %s", tail(s, 2000))
+	}
+	return nil
 }

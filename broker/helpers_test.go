@@ -23,6 +23,7 @@ type testBroker struct {
 	b    *Broker
 	addr string
 	dir  string
+	meta *metastore.Store
 }
 
 func quietLogger() *slog.Logger {
@@ -70,7 +71,7 @@ func startBroker(t testing.TB, mod func(*Config)) *testBroker {
 		}
 		meta.Close()
 	})
-	return &testBroker{b: b, addr: ln.Addr().String(), dir: dir}
+	return &testBroker{b: b, addr: ln.Addr().String(), dir: dir, meta: meta}
 }
 
 // rawConn speaks the Kafka protocol over one TCP connection, with versions

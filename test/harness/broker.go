@@ -30,7 +30,8 @@ var ErrNotRunning = errors.New("harness: broker process not running")
 
 // Options configure a broker process.
 type Options struct {
-	// DataDir is the broker's data directory; a temporary one is made if empty.
+	// DataDir is the broker's data directory. If empty, Start makes a temporary
+	// one and leaves it behind for inspection (StartT uses t.TempDir instead).
 	DataDir string
 	// Args are appended to the harness's own flags (e.g. "--num-partitions", "3").
 	Args []string

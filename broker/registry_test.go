@@ -178,3 +178,21 @@ func TestUnsupportedVersionClosesConnection(t *testing.T) {
 	rc.send(req)
 	rc.expectClosed(req)
 }
+
+// TestApiVersionsUnparseable: an ApiVersions body that cannot be parsed at
+// a supported version closes the connection, as in Kafka (only an
+// unsupported version, or invalid software names, get an answer).
+func TestApiVersionsUnparseable(t *testing.T) {
+	tb := startBroker(t, nil)
+	rc := tb.dial(t)
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.SetVersion(3)
+	buf, _ := rc.frame(req)
+	// Replace the body with a compact string claiming 100 bytes.
+	buf = append(buf[:len(buf)-3], 101)
+	buf[3] = byte(len(buf) - 4)
+	if _, err := rc.nc.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	rc.expectClosed(req)
+}

@@ -61,3 +61,20 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("malformed YAML accepted")
 	}
 }
+
+func TestLockDataDir(t *testing.T) {
+	dir := t.TempDir()
+	l, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDataDir(dir); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second lock: err %v, want in use", err)
+	}
+	l.Close()
+	l2, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	l2.Close()
+}

@@ -95,6 +95,11 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	lock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	objURL := f.objstore
 	if objURL == "" {
 		objURL = "file://" + filepath.Join(dataDir, "objects")

@@ -63,6 +63,19 @@ func (b *Broker) listOffset(p *partition, ts int64, sp *kmsg.ListOffsetsResponse
 		sp.Offset, sp.Timestamp = off, t
 		if off < 0 {
 			sp.Offset, sp.Timestamp = -1, -1
+			return
+		}
+		// The log knows the batch; Kafka answers with the record.
+		if batch, err := l.Read(off, 1); err == nil && len(batch) > 0 {
+			if err := eachRecord(firstBatch(batch), func(o, rt int64) bool {
+				if rt == t {
+					sp.Offset = o
+					return false
+				}
+				return true
+			}); err != nil {
+				b.log.Warn("max timestamp lookup", "topic", p.t.name, "partition", p.id, "err", err)
+			}
 		}
 	case -5, -6:
 		sp.Offset = -1
@@ -71,14 +84,46 @@ func (b *Broker) listOffset(p *partition, ts int64, sp *kmsg.ListOffsetsResponse
 			sp.ErrorCode = kerr.InvalidRequest.Code
 			return
 		}
-		off, t, ok, err := l.OffsetForTimestamp(ts)
+		off, t, err := b.offsetForTimestamp(p, ts)
 		if err != nil {
 			b.log.Warn("offset for timestamp", "topic", p.t.name, "partition", p.id, "err", err)
 			sp.ErrorCode = kerr.KafkaStorageError.Code
 			return
 		}
-		if ok {
-			sp.Offset, sp.Timestamp = off, t
-		}
+		sp.Offset, sp.Timestamp = off, t
 	}
+}
+
+// offsetForTimestamp finds the first record whose timestamp is at or after
+// ts: the time index names the first batch whose max timestamp qualifies,
+// and that batch's records are decoded to find the record itself (a batch's
+// records need not be in timestamp order). (-1, -1) when there is none.
+func (b *Broker) offsetForTimestamp(p *partition, ts int64) (int64, int64, error) {
+	l := p.log
+	off, _, ok, err := l.OffsetForTimestamp(ts)
+	if err != nil || !ok {
+		return -1, -1, err
+	}
+	for tries := 0; tries < 1000 && off < l.LogEndOffset(); tries++ {
+		batch, err := l.Read(off, 1)
+		if err != nil || len(batch) == 0 {
+			return -1, -1, err
+		}
+		batch = firstBatch(batch)
+		foundOff, foundTS := int64(-1), int64(-1)
+		if err := eachRecord(batch, func(o, rt int64) bool {
+			if rt >= ts && o >= off {
+				foundOff, foundTS = o, rt
+				return false
+			}
+			return true
+		}); err != nil {
+			return -1, -1, err
+		}
+		if foundOff >= 0 {
+			return foundOff, foundTS, nil
+		}
+		off = batchNextOffset(batch)
+	}
+	return -1, -1, nil
 }

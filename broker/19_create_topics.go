@@ -73,6 +73,8 @@ func handleCreateTopics(b *Broker, c *conn, kreq kmsg.Request) reply {
 			fail(kerr.TopicAlreadyExists.Code, "topic '"+rt.Topic+"' already exists")
 		case partitions < 1:
 			fail(kerr.InvalidPartitions.Code, fmt.Sprintf("number of partitions must be larger than 0, got %d", partitions))
+		case partitions > maxPartitionsPerTopic:
+			fail(kerr.InvalidPartitions.Code, fmt.Sprintf("number of partitions %d exceeds this broker's limit of %d per topic", partitions, maxPartitionsPerTopic))
 		case rf < 1:
 			fail(kerr.InvalidReplicationFactor.Code, fmt.Sprintf("replication factor must be larger than 0, got %d", rf))
 		case rf > 1:
@@ -108,6 +110,10 @@ func handleCreateTopics(b *Broker, c *conn, kreq kmsg.Request) reply {
 	}
 	return now(resp)
 }
+
+// maxPartitionsPerTopic bounds one topic so a single request cannot ask a
+// broker to open millions of logs.
+const maxPartitionsPerTopic = 10000
 
 func assignmentValid(b *Broker, as []kmsg.CreateTopicsRequestTopicReplicaAssignment) bool {
 	for i, a := range as {

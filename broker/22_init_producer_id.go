@@ -8,10 +8,10 @@ import (
 // InitProducerId: v0-5
 //
 // Behavior:
-//   - Idempotent producers (null transactional id) get a fresh producer id
-//     from a block reserved in etcd, epoch 0. A producer that passes its
-//     current id and epoch (v3+, KIP-360) gets the same id with the epoch
-//     bumped, or a new id when the epoch is exhausted.
+//   - Idempotent producers (null transactional id) always get a fresh
+//     producer id from a block reserved in etcd, epoch 0, as Kafka does
+//     (the v3+ id/epoch fields only matter for transactional producers, so
+//     a client cannot fence another producer by naming its id).
 //   - Transactions are not supported yet: a transactional id gets
 //     INVALID_REQUEST with a message saying so.
 //
@@ -26,10 +26,6 @@ func handleInitProducerID(b *Broker, c *conn, kreq kmsg.Request) reply {
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
 		resp.ErrorCode = kerr.InvalidRequest.Code
-		return now(resp)
-	}
-	if req.Version >= 3 && req.ProducerID >= 0 && req.ProducerEpoch >= 0 && req.ProducerEpoch < 32766 {
-		resp.ProducerID, resp.ProducerEpoch = req.ProducerID, req.ProducerEpoch+1
 		return now(resp)
 	}
 	rep, done := later()

@@ -44,6 +44,8 @@ func handleCreatePartitions(b *Broker, c *conn, kreq kmsg.Request) reply {
 			fail(kerr.UnknownTopicOrPartition.Code, "topic "+rt.Topic+" does not exist")
 		case int(rt.Count) <= t.numPartitions(b):
 			fail(kerr.InvalidPartitions.Code, fmt.Sprintf("topic currently has %d partitions, %d would not be an increase", t.numPartitions(b), rt.Count))
+		case rt.Count > maxPartitionsPerTopic:
+			fail(kerr.InvalidPartitions.Code, fmt.Sprintf("number of partitions %d exceeds this broker's limit of %d per topic", rt.Count, maxPartitionsPerTopic))
 		case !newAssignmentValid(b, rt.Assignment, int(rt.Count)-t.numPartitions(b)):
 			fail(kerr.InvalidReplicaAssignment.Code, "assignment names unknown brokers or has the wrong length")
 		case req.ValidateOnly:

@@ -68,7 +68,11 @@ func (c epochCache) endOffsetFor(epoch int32, logEnd int64) (int32, int64) {
 	}
 	i := sort.Search(len(c), func(i int) bool { return c[i].epoch > epoch })
 	if i == len(c) {
-		return c[len(c)-1].epoch, logEnd
+		if c[len(c)-1].epoch == epoch {
+			return epoch, logEnd
+		}
+		// Newer than any epoch we know: Kafka answers UNDEFINED.
+		return -1, -1
 	}
 	if i == 0 {
 		// Older than anything we know: like Kafka, answer with the requested

@@ -85,7 +85,7 @@ func TestEndOffsetForEpoch(t *testing.T) {
 			{2, 1, 4},
 			{3, 3, 10},
 			{4, 4, 12},
-			{9, 4, 12},
+			{9, -1, -1}, // newer than any known epoch: UNDEFINED, as Kafka
 			{-1, -1, -1},
 		} {
 			if e, o := l.EndOffsetForEpoch(tc.req); e != tc.epoch || o != tc.end {

@@ -76,9 +76,11 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 		resp.Topics = append(resp.Topics, st)
 	}
 	if req.Acks == 0 {
+		b.countProduceErrors(resp)
 		return reply{none: true}
 	}
 	if len(waits) == 0 {
+		b.countProduceErrors(resp)
 		return now(resp)
 	}
 	rep, done := later()
@@ -105,6 +107,7 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			}()
 		}
 		wg.Wait()
+		b.countProduceErrors(resp)
 		done(resp)
 	}()
 	return rep
@@ -135,6 +138,8 @@ func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.Produ
 	}
 	if !res.Duplicate {
 		p.wake()
+		p.t.m.bytesIn.Add(float64(len(records)))
+		p.t.m.recordsIn.Add(float64(hdr.RecordCount))
 	}
 	out := kmsg.NewProduceResponseTopicPartition()
 	out.Partition = p.id
@@ -155,4 +160,12 @@ func produceErr(partition int32, code int16, msg string) kmsg.ProduceResponseTop
 		r.ErrorMessage = &msg
 	}
 	return r
+}
+
+func (b *Broker) countProduceErrors(resp *kmsg.ProduceResponse) {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			b.metrics.errorCode(0, p.ErrorCode)
+		}
+	}
 }

@@ -77,6 +77,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	}
 
 	if n, hasErr := b.fillFetch(req, resp, parts); hasErr || n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 {
+		b.fetchSent(resp, parts)
 		return now(resp)
 	}
 
@@ -102,6 +103,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 			select {
 			case <-deadline.C:
 				b.fillFetch(req, resp, parts)
+				b.fetchSent(resp, parts)
 				done(resp)
 				return
 			case <-c.ctx.Done():
@@ -114,6 +116,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 					}
 				}
 				if n, hasErr := b.fillFetch(req, resp, parts); hasErr || n >= int(req.MinBytes) {
+					b.fetchSent(resp, parts)
 					done(resp)
 					return
 				}
@@ -179,3 +182,17 @@ func (b *Broker) fillFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, par
 // noRecords is sent for partitions without data: an empty (not null)
 // records field, which librdkafka requires.
 var noRecords = []byte{}
+
+// fetchSent records a final fetch response in the metrics: error codes and,
+// per topic, bytes and records out (counted from batch headers only).
+func (b *Broker) fetchSent(resp *kmsg.FetchResponse, parts []fetchPart) {
+	for _, fp := range parts {
+		sp := &resp.Topics[fp.ti].Partitions[fp.pi]
+		b.metrics.errorCode(1, sp.ErrorCode)
+		if fp.p == nil || len(sp.RecordBatches) == 0 {
+			continue
+		}
+		fp.p.t.m.bytesOut.Add(float64(len(sp.RecordBatches)))
+		fp.p.t.m.recordsOut.Add(float64(countRecords(sp.RecordBatches)))
+	}
+}

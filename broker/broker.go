@@ -26,7 +26,9 @@ type Broker struct {
 	topics map[string]*topic
 	byID   map[[16]byte]*topic
 
-	pids pidAllocator
+	pids    pidAllocator
+	metrics *metrics
+	ready   readiness
 
 	ln      net.Listener
 	wg      sync.WaitGroup
@@ -48,6 +50,7 @@ func New(ctx context.Context, cfg Config, meta *metastore.Store) (*Broker, error
 		conns:  map[net.Conn]struct{}{},
 	}
 	b.pids.meta = meta
+	b.metrics = newMetrics(cfg.Registerer)
 	var err error
 	if b.clusterID, err = meta.ClusterID(ctx); err != nil {
 		return nil, fmt.Errorf("cluster id: %w", err)
@@ -73,6 +76,9 @@ func New(ctx context.Context, cfg Config, meta *metastore.Store) (*Broker, error
 	if err != nil {
 		b.closeLogs()
 		return nil, fmt.Errorf("group coordinator: %w", err)
+	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(newPartitionCollector(b))
 	}
 	return b, nil
 }
@@ -104,6 +110,8 @@ func (b *Broker) Serve(ctx context.Context, ln net.Listener) error {
 		<-ctx.Done()
 		ln.Close()
 	}()
+	b.ready.serving.Store(true)
+	defer b.ready.serving.Store(false)
 	var acceptErr error
 	for {
 		nc, err := ln.Accept()
@@ -125,8 +133,11 @@ func (b *Broker) Serve(ctx context.Context, ln net.Listener) error {
 		b.conns[nc] = struct{}{}
 		b.wg.Add(1)
 		b.connsMu.Unlock()
+		b.metrics.accepted.Inc()
+		b.metrics.connections.Inc()
 		go func() {
 			defer b.wg.Done()
+			defer b.metrics.connections.Dec()
 			b.serveConn(ctx, nc)
 			b.connsMu.Lock()
 			delete(b.conns, nc)

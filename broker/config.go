@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net"
 	"os"
@@ -31,6 +32,8 @@ type Config struct {
 	TopicDefaults map[string]string
 
 	Logger *slog.Logger
+	// Registerer receives the broker's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // withDefaults fills zero values with Kafka's defaults.

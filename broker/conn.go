@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -30,6 +31,8 @@ type conn struct {
 }
 
 type queued struct {
+	key     int16
+	start   time.Time
 	corr    int32
 	version int16 // response version to set; -1 keeps the handler's
 	r       reply
@@ -62,12 +65,18 @@ func (c *conn) readLoop(out chan<- queued) {
 		frame, err := wire.ReadFrame(br, c.b.cfg.SocketRequestMaxBytes, buf)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && c.ctx.Err() == nil {
+				if errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, wire.ErrMalformed) {
+					c.b.metrics.closed.WithLabelValues(closeReason(err)).Inc()
+				}
 				c.log.Warn("closing connection", "err", err)
 			}
 			return
 		}
+		start := time.Now()
 		q, key, err := c.handleFrame(frame)
+		q.key, q.start = key, start
 		if err != nil {
+			c.b.metrics.closed.WithLabelValues(closeReason(err)).Inc()
 			c.log.Warn("closing connection", "err", err)
 			return
 		}
@@ -111,6 +120,7 @@ func (c *conn) handleFrame(frame []byte) (queued, int16, error) {
 	if h.ClientID != "" && c.clientID != h.ClientID {
 		c.clientID = h.ClientID
 	}
+	c.b.metrics.request(h.Key, h.Version)
 	return queued{corr: h.CorrelationID, version: h.Version, r: entry.fn(c.b, c, req)}, h.Key, nil
 }
 
@@ -148,6 +158,7 @@ func (c *conn) writeLoop(in <-chan queued) {
 			c.nc.Close()
 			continue
 		}
+		c.b.metrics.observe(q.key, time.Since(q.start).Seconds())
 		if cap(buf) > 4<<20 {
 			buf = nil
 		}
@@ -158,5 +169,17 @@ func (c *conn) writeLoop(in <-chan queued) {
 				c.nc.Close()
 			}
 		}
+	}
+}
+
+// closeReason labels why a connection was closed, for metrics.
+func closeReason(err error) string {
+	switch {
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		return "frame_too_large"
+	case errors.Is(err, wire.ErrMalformed):
+		return "malformed"
+	default:
+		return "unsupported_api"
 	}
 }

@@ -61,3 +61,18 @@ func firstBatch(b []byte) []byte {
 func batchNextOffset(b []byte) int64 {
 	return int64(binary.BigEndian.Uint64(b)) + int64(int32(binary.BigEndian.Uint32(b[23:]))) + 1
 }
+
+// countRecords sums the record counts of whole stored batches in b from
+// their headers.
+func countRecords(b []byte) int64 {
+	var n int64
+	for len(b) >= 61 {
+		size := 12 + int(int32(binary.BigEndian.Uint32(b[8:])))
+		if size < 61 || size > len(b) {
+			break
+		}
+		n += int64(int32(binary.BigEndian.Uint32(b[57:])))
+		b = b[size:]
+	}
+	return n
+}

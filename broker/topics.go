@@ -23,6 +23,7 @@ type topic struct {
 	rf      int16
 	configs map[string]string // explicitly set configs; replaced, never mutated
 	parts   []*partition
+	m       *topicMetrics
 }
 
 // partition owns one partition log. Appends and reads are serialised by the
@@ -73,7 +74,7 @@ func (p *partition) wake() {
 // openTopic opens (creating if needed) the logs of every partition of t and
 // publishes the topic. Called with b.mu not held.
 func (b *Broker) openTopic(mt metastore.Topic) (*topic, error) {
-	t := &topic{name: mt.Name, id: mt.ID, rf: mt.ReplicationFactor, configs: mt.Configs}
+	t := &topic{name: mt.Name, id: mt.ID, rf: mt.ReplicationFactor, configs: mt.Configs, m: b.metrics.forTopic(mt.Name)}
 	if t.configs == nil {
 		t.configs = map[string]string{}
 	}
@@ -210,6 +211,7 @@ func (b *Broker) deleteTopic(ctx context.Context, name string) error {
 		os.Remove(filepath.Join(b.cfg.DataDir, "logs", fmt.Sprintf("%x", t.id)))
 	}
 	b.groups.TopicDeleted(name)
+	b.metrics.dropTopic(name)
 	b.log.Info("deleted topic", "topic", name)
 	return nil
 }

@@ -78,3 +78,16 @@ func TestLockDataDir(t *testing.T) {
 	}
 	l2.Close()
 }
+
+func TestParseOrdinal(t *testing.T) {
+	for host, want := range map[string]int{"strata-0": 0, "strata-12": 12, "strata-2.strata.ns.svc": 2, "a-b-7": 7} {
+		if got, err := parseOrdinal(host); err != nil || got != want {
+			t.Errorf("parseOrdinal(%q) = %d, %v; want %d", host, got, err, want)
+		}
+	}
+	for _, host := range []string{"strata", "strata-", "12", "strata-x", "strata7"} {
+		if _, err := parseOrdinal(host); err == nil {
+			t.Errorf("parseOrdinal(%q) accepted", host)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,13 +28,14 @@ import (
 type serveFlags struct {
 	config, kafkaAddr, advertise, httpAddr, dataDir, metastore, objstore, rack, logLevel string
 	nodeID, numPartitions, defaultRF, socketMax, fetchMax, memLimitMiB                   int
-	autoCreate                                                                           bool
+	autoCreate, nodeIDFromHostname                                                       bool
 	rebalanceDelay, retentionCheck                                                       time.Duration
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "optional YAML config file; keys are flag names")
 	fs.IntVar(&f.nodeID, "node-id", 1, "broker id")
+	fs.BoolVar(&f.nodeIDFromHostname, "node-id-from-hostname", false, "take the broker id from the trailing number of the host name (a StatefulSet ordinal: strata-2 is broker 2)")
 	fs.StringVar(&f.kafkaAddr, "kafka-addr", "127.0.0.1:9092", "Kafka listener address")
 	fs.StringVar(&f.advertise, "advertise-kafka-addr", "", "host:port advertised in Metadata (default: --kafka-addr)")
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP address for /metrics, /healthz, /readyz")
@@ -88,6 +88,13 @@ func runServe(args []string) int {
 }
 
 func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
+	if f.nodeIDFromHostname {
+		id, err := nodeIDFromHostname()
+		if err != nil {
+			return err
+		}
+		f.nodeID = id
+	}
 	dataDir, err := filepath.Abs(f.dataDir)
 	if err != nil {
 		return err
@@ -119,7 +126,10 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	defer meta.Close()
 	logger.Info("metastore ready", "spec", f.metastore, "took", time.Since(start).Round(time.Millisecond))
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	b, err := broker.New(ctx, broker.Config{
+		Registerer:                 reg,
 		NodeID:                     int32(f.nodeID),
 		KafkaAddr:                  f.kafkaAddr,
 		AdvertiseAddr:              f.advertise,
@@ -142,8 +152,16 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", f.kafkaAddr, err)
 	}
-	var ready atomic.Bool
-	httpSrv, err := startHTTP(f.httpAddr, &ready, logger)
+	readyCheck := func(ctx context.Context) error {
+		if err := b.Ready(ctx); err != nil {
+			return err
+		}
+		if _, err := bucket.Exists(ctx, "readyz-probe"); err != nil {
+			return fmt.Errorf("object store unreachable: %w", err)
+		}
+		return nil
+	}
+	httpSrv, err := startHTTP(f.httpAddr, reg, readyCheck, logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -152,25 +170,23 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- b.Serve(ctx, ln) }()
-	ready.Store(true)
 	logger.Info("strata serving", "kafka", ln.Addr().String(), "http", f.httpAddr, "data_dir", dataDir, "objstore", objURL)
 	err = <-errc
-	ready.Store(false)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
 }
 
-func startHTTP(addr string, ready *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func startHTTP(addr string, reg *prometheus.Registry, ready func(context.Context) error, logger *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

@@ -18,6 +18,9 @@ var (
 	ErrInvalidName = objcore.ErrInvalidName
 	// ErrInvalidRange: a negative offset or a length below -1.
 	ErrInvalidRange = objcore.ErrInvalidRange
+	// ErrTransient: a failure worth retrying (throttling such as S3 503
+	// SlowDown, a 5xx, a timeout). WithRetry retries these and network errors.
+	ErrTransient = objcore.ErrTransient
 )
 
 // ValidateName reports whether name is a legal object name: slash-separated,

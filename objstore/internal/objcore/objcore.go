@@ -19,6 +19,10 @@ var (
 	ErrPreconditionFailed = errors.New("objstore: precondition failed")
 	ErrInvalidName        = errors.New("objstore: invalid object name")
 	ErrInvalidRange       = errors.New("objstore: invalid range")
+	// ErrTransient marks a failure worth retrying: throttling (S3 503
+	// SlowDown, GCS 429), a 5xx from the server, a request timeout. Backends
+	// wrap such errors so errors.Is(err, ErrTransient) holds.
+	ErrTransient = errors.New("objstore: transient failure")
 )
 
 // Attributes describe a stored object.

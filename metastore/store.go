@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc"
 	"log/slog"
 	"net"
 	"net/url"
@@ -149,7 +150,11 @@ func normalizeHost(h string) (string, error) {
 // embedded single-node etcd with its data under dataDir/meta; an
 // "etcd://host:2379,host2:2379/prefix" spec connects to an external cluster.
 // Close releases everything Open started.
-func Open(ctx context.Context, specStr, dataDir string, logger *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, specStr, dataDir string, logger *slog.Logger, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	sp, err := parseSpec(specStr)
 	if err != nil {
 		return nil, err
@@ -178,12 +183,16 @@ func Open(ctx context.Context, specStr, dataDir string, logger *slog.Logger) (*S
 		maxOps = defaultExternalMaxTxnOps
 	}
 
-	cli, err := clientv3.New(clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:   endpoints,
 		DialTimeout: dialTimeout,
 		Context:     context.WithoutCancel(ctx),
 		Logger:      newZapBridge(logger.With("etcd", "client"), zapcore.ErrorLevel, nil),
-	})
+	}
+	if o.reg != nil {
+		cfg.DialOptions = append(cfg.DialOptions, grpc.WithChainUnaryInterceptor(requestMetrics(o.reg)))
+	}
+	cli, err := clientv3.New(cfg)
 	if err != nil {
 		if emb != nil {
 			emb.close()

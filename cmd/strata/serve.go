@@ -118,16 +118,16 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	}
 	defer bucket.Close()
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	start := time.Now()
-	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger)
+	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger, metastore.WithRegisterer(reg))
 	if err != nil {
 		return fmt.Errorf("metastore: %w", err)
 	}
 	defer meta.Close()
 	logger.Info("metastore ready", "spec", f.metastore, "took", time.Since(start).Round(time.Millisecond))
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	b, err := broker.New(ctx, broker.Config{
 		Registerer:                 reg,
 		NodeID:                     int32(f.nodeID),

@@ -178,8 +178,8 @@ func TestMetricsLagAndLint(t *testing.T) {
 	if !produced {
 		t.Error("strata_requests_total has no Produce requests")
 	}
-	if fams["strata_request_duration_seconds"] == nil || fams["strata_connections"] == nil || fams["go_goroutines"] == nil {
-		t.Error("missing request latency, connection or Go runtime metrics")
+	if fams["strata_request_duration_seconds"] == nil || fams["strata_connections"] == nil || fams["go_goroutines"] == nil || fams["strata_etcd_request_duration_seconds"] == nil {
+		t.Error("missing request latency, connection, etcd or Go runtime metrics")
 	}
 
 	// Every metric passes Prometheus' lint rules.

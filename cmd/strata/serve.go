@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/strata-io/strata/broker"
+	"github.com/strata-io/strata/broker/bridge"
 	"github.com/strata-io/strata/metastore"
 	"github.com/strata-io/strata/objstore"
 )
@@ -161,7 +162,19 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 		}
 		return nil
 	}
-	httpSrv, err := startHTTP(f.httpAddr, reg, readyCheck, logger)
+	// The HTTP bridge is a Kafka client of this broker, through the address
+	// it advertises (the listener's, when that is a wildcard).
+	bridgeAddr := f.advertise
+	if bridgeAddr == "" {
+		bridgeAddr = ln.Addr().String()
+	}
+	br, err := bridge.New(bridge.Config{Brokers: []string{bridgeAddr}, Logger: logger.With("component", "bridge")})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("http bridge: %w", err)
+	}
+	defer br.Close()
+	httpSrv, err := startHTTP(f.httpAddr, reg, readyCheck, br.Handler(), logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -178,8 +191,11 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	return nil
 }
 
-func startHTTP(addr string, reg *prometheus.Registry, ready func(context.Context) error, logger *slog.Logger) (*http.Server, error) {
+func startHTTP(addr string, reg *prometheus.Registry, ready func(context.Context) error, bridgeHandler http.Handler, logger *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
+	mux.Handle("/topics", bridgeHandler)
+	mux.Handle("/topics/", bridgeHandler)
+	mux.Handle("/consumers/", bridgeHandler)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,7 @@ BIN       := bin/strata
 TOOLS     := $(CURDIR)/tools
 PKGS      := ./...
 
-.PHONY: run build test bench lint deps
+.PHONY: run build test bench lint deps tools
 
 build:
 	$(GO) build -o $(BIN) ./cmd/strata
@@ -21,9 +21,14 @@ deps:
 	@kcat -V | head -1
 	@etcd --version | head -1
 
-## test: unit tests (with the race detector on the concurrent core), fuzz
+## tools: binaries the tests run (minio, helm, kubeconform, terraform,
+## tflint), built with `go install` into ./tools/bin once and reused.
+tools:
+	@for s in .ci/tools/*.sh; do bash "$$s" || exit 1; done
+
+## test: unit tests, fuzz
 ## seed corpora, then end-to-end suites against real strata processes.
-test: deps build
+test: deps tools build
 	CI=$${CI:-1} $(GO) test -count=1 -timeout 25m $(PKGS)
 
 bench: build

@@ -117,3 +117,29 @@ func unescapeName(s string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// Tiering keys, under the same prefix (see manifest.go):
+//
+//	leaderepochs/<topic-id hex>/<partition>                 partition leader epoch (decimal)
+//	manifest/<topic-id hex>/<partition>/<base-offset:020d>  RemoteSegment JSON
+//
+// The zero-padded base offset makes key order equal offset order.
+const (
+	dirLeaderEpochs = "leaderepochs/"
+	dirManifest     = "manifest/"
+)
+
+func topicPartitionPath(topicID [16]byte, partition int32) string {
+	return fmt.Sprintf("%x/%d", topicID[:], partition)
+}
+
+func (s *Store) partitionEpochKey(topicID [16]byte, partition int32) string {
+	return s.prefix + dirLeaderEpochs + topicPartitionPath(topicID, partition)
+}
+func (s *Store) manifestPrefix() string { return s.prefix + dirManifest }
+func (s *Store) manifestPartitionPrefix(topicID [16]byte, partition int32) string {
+	return s.manifestPrefix() + topicPartitionPath(topicID, partition) + "/"
+}
+func (s *Store) manifestKey(topicID [16]byte, partition int32, baseOffset int64) string {
+	return s.manifestPartitionPrefix(topicID, partition) + fmt.Sprintf("%020d", baseOffset)
+}

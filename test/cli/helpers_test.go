@@ -109,3 +109,11 @@ func mustContain(t *testing.T, what, s string, wants ...string) {
 		}
 	}
 }
+
+// decode parses JSON output into v.
+func (c *cliT) decode(out string, v any) {
+	c.t.Helper()
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		c.t.Fatalf("decode %q: %v", out, err)
+	}
+}

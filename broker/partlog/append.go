@@ -71,6 +71,7 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
 	s.noteBatch(h, pos, l.cfg.IndexIntervalBytes, now)
 	s.size += int64(len(batch))
 	l.logEnd = last + 1
+	l.lastAppend = now
 	l.recordProducer(h)
 	if l.epochs.assign(leaderEpoch, base) {
 		if err := l.persistEpochs(); err != nil {

@@ -13,6 +13,9 @@ var (
 	ErrOutOfOrderSequence = errors.New("partlog: out of order sequence number")
 	// ErrInvalidProducerEpoch: the producer epoch is older than the known one.
 	ErrInvalidProducerEpoch = errors.New("partlog: invalid producer epoch")
+	// ErrOffsetNotLocal: the offset is at or above the log start but below
+	// the local log start; with remote storage the data is in object storage.
+	ErrOffsetNotLocal = errors.New("partlog: offset not in local log")
 	// ErrClosed: the log has been closed.
 	ErrClosed = errors.New("partlog: log closed")
 )

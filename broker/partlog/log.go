@@ -30,6 +30,9 @@ type Log struct {
 	dirDirty  bool  // a segment file was created since the last dir fsync
 	truncGen  int64 // bumped by TruncateTo so an in-flight fsync round cannot overstate durability
 
+	uploaded   int64     // last offset known to be in remote storage (MarkUploaded), -1 if none
+	lastAppend time.Time // when the last batch was appended (or the log was opened)
+
 	dur    durability
 	fsyncs atomic.Int64 // fsync rounds performed (for tests and metrics)
 }
@@ -50,6 +53,7 @@ func openFS(fsy fsys, dir string, cfg Config, logger *slog.Logger, now func() ti
 		now:       now,
 		cfg:       cfg.withDefaults(),
 		producers: make(map[int64]*producerState),
+		uploaded:  -1,
 	}
 	if err := fsy.MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("partlog: create %s: %w", dir, err)

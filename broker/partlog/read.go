@@ -76,6 +76,9 @@ func (l *Log) pinForRead(offset int64, maxBytes int) ([]segView, error) {
 	if offset < l.logStart || offset > l.logEnd {
 		return nil, fmt.Errorf("%w: offset %d, log has [%d, %d)", ErrOffsetOutOfRange, offset, l.logStart, l.logEnd)
 	}
+	if offset < l.segs[0].base {
+		return nil, fmt.Errorf("%w: offset %d, local log starts at %d", ErrOffsetNotLocal, offset, l.segs[0].base)
+	}
 	i := l.findSegment(offset)
 	var views []segView
 	var later int64

@@ -35,7 +35,7 @@ func (l *Log) recover() error {
 	}
 	slices.Sort(bases)
 
-	ckptStart, err := l.loadLogStart()
+	ckptStart, ckptFound, err := l.loadLogStart()
 	if err != nil {
 		return err
 	}
@@ -75,6 +75,11 @@ func (l *Log) recover() error {
 	}
 	l.logEnd = l.active().next
 	l.logStart = max(ckptStart, l.segs[0].base)
+	if l.cfg.RemoteStorage && ckptFound && ckptStart < l.segs[0].base {
+		// Tiered log: segments below the local start live in object storage
+		// and the persisted log start is the global one.
+		l.logStart = ckptStart
+	}
 	if l.logStart > l.logEnd {
 		l.logger.Warn("partlog: log start checkpoint is past the recovered log end; starting an empty log there",
 			"log_start", l.logStart, "log_end", l.logEnd)
@@ -109,6 +114,7 @@ func (l *Log) recover() error {
 	if a := l.active(); !a.empty() {
 		a.firstAppend = l.now()
 	}
+	l.lastAppend = l.now()
 	return nil
 }
 
@@ -237,20 +243,22 @@ func (l *Log) rebuildProducersAndEpochs() error {
 	return nil
 }
 
-func (l *Log) loadLogStart() (int64, error) {
+// loadLogStart reads the log start checkpoint; found is false when there is
+// none (or it is unreadable).
+func (l *Log) loadLogStart() (v int64, found bool, err error) {
 	data, err := readWholeFile(l.fs, filepath.Join(l.dir, logStartCheckpointName))
 	if err != nil {
-		return 0, fmt.Errorf("read log start checkpoint: %w", err)
+		return 0, false, fmt.Errorf("read log start checkpoint: %w", err)
 	}
 	if data == nil {
-		return 0, nil
+		return 0, false, nil
 	}
-	v, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	v, err = strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
 	if err != nil || v < 0 {
 		l.logger.Warn("partlog: ignoring bad log start checkpoint", "content", string(data))
-		return 0, nil
+		return 0, false, nil
 	}
-	return v, nil
+	return v, true, nil
 }
 
 // persistLogStart writes the log start checkpoint atomically. Caller holds mu.

@@ -48,7 +48,9 @@ func (l *Log) DeleteRecords(offset int64) (newLogStart int64, err error) {
 // deletes the oldest sealed segments that are past retention.ms (by their
 // largest timestamp) or that retention.bytes allows dropping while the log
 // stays at or above the limit. The active segment is never deleted. It
-// returns the number of bytes deleted.
+// returns the number of bytes deleted. With RemoteStorage on it applies
+// local.retention.* to uploaded segments only and leaves the log start alone
+// (see applyLocalRetention).
 func (l *Log) ApplyRetention(now time.Time) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -61,6 +63,9 @@ func (l *Log) ApplyRetention(now time.Time) (int64, error) {
 		if err := l.roll(l.logEnd); err != nil {
 			return 0, err
 		}
+	}
+	if cfg.RemoteStorage {
+		return l.applyLocalRetention(now)
 	}
 	sealed := len(l.segs) - 1
 	n := 0

@@ -27,6 +27,9 @@ func (l *Log) TruncateTo(offset int64) (int64, error) {
 	if offset < l.logStart {
 		return l.logEnd, fmt.Errorf("%w: truncate to %d below log start %d", ErrOffsetOutOfRange, offset, l.logStart)
 	}
+	if offset < l.segs[0].base {
+		return l.logEnd, fmt.Errorf("%w: truncate to %d below local log start %d", ErrOffsetNotLocal, offset, l.segs[0].base)
+	}
 	i := l.findSegment(offset)
 	s := l.segs[i]
 	pos, found, err := findBatch(segView{s: s, start: s.lookup(offset), limit: s.size}, offset)

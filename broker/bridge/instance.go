@@ -260,7 +260,15 @@ func (in *instance) poll(ctx context.Context, timeout time.Duration, maxBytes in
 			errs = append(errs, fmt.Errorf("%s/%d: %w", t, p, err))
 		})
 		in.stateMu.Lock()
-		in.buffered = append(in.buffered, fetches.Records()...)
+		for _, r := range fetches.Records() {
+			// Records come only from assigned partitions; the assigned
+			// callback may not have run yet when the first ones arrive.
+			if in.assigned[r.Topic] == nil {
+				in.assigned[r.Topic] = make(map[int32]bool)
+			}
+			in.assigned[r.Topic][r.Partition] = true
+			in.buffered = append(in.buffered, r)
+		}
 		empty = len(in.buffered) == 0
 		in.stateMu.Unlock()
 		in.client.AllowRebalance()

@@ -175,4 +175,3 @@ func produceErrorCode(err error) int {
 	}
 	return http.StatusInternalServerError
 }
-

@@ -51,6 +51,17 @@ func tool(t *testing.T, name string) string {
 // run runs a command in dir with stdin, returning stdout, stderr and its error.
 func run(t *testing.T, dir string, stdin []byte, name string, args ...string) (string, string, error) {
 	t.Helper()
+	return runIn(t, dir, stdin, nil, name, args...)
+}
+
+// runEnv runs a command in dir with extra environment variables.
+func runEnv(t *testing.T, dir string, env []string, name string, args ...string) (string, string, error) {
+	t.Helper()
+	return runIn(t, dir, nil, env, name, args...)
+}
+
+func runIn(t *testing.T, dir string, stdin []byte, env []string, name string, args ...string) (string, string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -59,6 +70,7 @@ func run(t *testing.T, dir string, stdin []byte, name string, args ...string) (s
 	home := t.TempDir()
 	cmd.Env = append(os.Environ(), "HOME="+home, "HELM_CACHE_HOME="+home, "HELM_CONFIG_HOME="+home,
 		"HELM_DATA_HOME="+home, "TF_CLI_CONFIG_FILE=/dev/null", "CHECKPOINT_DISABLE=1", "TFLINT_PLUGIN_DIR="+home)
+	cmd.Env = append(cmd.Env, env...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

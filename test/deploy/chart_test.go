@@ -1,9 +1,12 @@
 package deploy
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -159,6 +162,49 @@ func docs(t *testing.T, manifest string) []map[string]any {
 		}
 		if m != nil {
 			out = append(out, m)
+		}
+	}
+}
+
+// TestHelmPackage: the chart packages offline, with its values schema and
+// without the example values files (.helmignore).
+func TestHelmPackage(t *testing.T) {
+	helm := tool(t, "helm")
+	dest := t.TempDir()
+	out, stderr, err := run(t, repoRoot(t), nil, helm, "package", chartDir, "--destination", dest)
+	if err != nil {
+		t.Fatalf("helm package: %v\n%s%s", err, out, stderr)
+	}
+	tgz := filepath.Join(dest, "strata-0.1.0.tgz")
+	f, err := os.Open(tgz)
+	if err != nil {
+		t.Fatalf("package not written: %v (%s)", err, out)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	names := map[string]bool{}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[h.Name] = true
+	}
+	for _, want := range []string{"strata/Chart.yaml", "strata/values.yaml", "strata/values.schema.json", "strata/templates/statefulset.yaml", "strata/templates/NOTES.txt"} {
+		if !names[want] {
+			t.Errorf("package lacks %s", want)
+		}
+	}
+	for n := range names {
+		if strings.HasPrefix(n, "strata/examples/") {
+			t.Errorf("package holds %s (.helmignore should drop examples/)", n)
 		}
 	}
 }

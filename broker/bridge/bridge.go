@@ -90,7 +90,7 @@ func New(cfg Config) (*Bridge, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Bridge{
 		cfg:       cfg,
-		log:       log.With("component", "bridge"),
+		log:       log,
 		metrics:   newMetrics(cfg.Registerer),
 		producer:  producer,
 		admin:     kadm.NewClient(producer),

@@ -529,7 +529,8 @@ func (s *scenario) errors(t *testing.T) {
 	big := `{"records":[{"value":"` + strings.Repeat("a", 11<<20) + `"}]}`
 	c.Expect(t, 413, "POST", "/topics/"+topic, big, "Content-Type", Text)
 	// Unknown endpoints and methods.
-	c.Expect(t, 404, "GET", "/nope", nil)
+	c.Expect(t, 404, "GET", "/topics/"+topic+"/nope", nil)
+	c.Expect(t, 404, "GET", "/consumers/"+unique("g")+"/nope", nil)
 	c.Expect(t, 405, "DELETE", "/topics/"+topic, nil)
 
 	// Consumers.

@@ -84,7 +84,7 @@ func OpenWith(ctx context.Context, rawURL string, opts OpenOptions) (Bucket, err
 			return nil, fmt.Errorf("objstore: bad URL %q: %w", rawURL, err)
 		}
 		if u.User != nil || u.Fragment != "" {
-			return nil, fmt.Errorf("objstore: bad URL %q: no user info or fragment allowed (credentials come from the environment)", rawURL)
+			return nil, fmt.Errorf("objstore: bad URL %q: no user info or fragment allowed (credentials come from the environment)", u.Redacted())
 		}
 		var prefix string
 		switch scheme {

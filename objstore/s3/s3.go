@@ -67,6 +67,9 @@ func NewUnchecked(ctx context.Context, cfg Config) (*Bucket, error) {
 		}
 		o.UsePathStyle = cfg.PathStyle
 		o.RetryMaxAttempts = 1 // objstore.WithRetry retries
+		// MinIO and others return no checksum on ranged GETs; the SDK would
+		// log that on every read.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	return &Bucket{cl: cl, bucket: cfg.Bucket, cfg: cfg}, nil
 }

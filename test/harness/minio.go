@@ -52,6 +52,7 @@ type Minio struct {
 
 	bin     string
 	console string
+	env     []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -63,8 +64,9 @@ func (m *Minio) URL() string { return "http://" + m.Endpoint }
 
 // StartMinio starts a MinIO server with its data under dataDir on a free
 // loopback port and waits until it is ready. MinIO binds the port on
-// 127.0.0.1 and on [::1], so the port is checked free on both.
-func StartMinio(ctx context.Context, dataDir string) (*Minio, error) {
+// 127.0.0.1 and on [::1], so the port is checked free on both. env is
+// added to the server's environment (e.g. MINIO_KMS_SECRET_KEY).
+func StartMinio(ctx context.Context, dataDir string, env ...string) (*Minio, error) {
 	bin, err := MinioBinary()
 	if err != nil {
 		return nil, err
@@ -89,6 +91,7 @@ func StartMinio(ctx context.Context, dataDir string) (*Minio, error) {
 			DataDir:   dataDir,
 			bin:       bin,
 			console:   "127.0.0.1:" + strconv.Itoa(console),
+			env:       env,
 		}
 		if lastErr = m.launch(ctx); lastErr == nil {
 			return m, nil
@@ -102,7 +105,7 @@ func StartMinio(ctx context.Context, dataDir string) (*Minio, error) {
 
 // StartMinioT starts MinIO for t and stops it at cleanup. Without the
 // binary it fails the test when CI is set and skips it otherwise.
-func StartMinioT(t testing.TB) *Minio {
+func StartMinioT(t testing.TB, env ...string) *Minio {
 	t.Helper()
 	if _, err := MinioBinary(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -112,7 +115,7 @@ func StartMinioT(t testing.TB) *Minio {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
 	defer cancel()
-	m, err := StartMinio(ctx, t.TempDir())
+	m, err := StartMinio(ctx, t.TempDir(), env...)
 	if err != nil {
 		t.Fatalf("start minio: %v", err)
 	}
@@ -144,6 +147,7 @@ func (m *Minio) launch(ctx context.Context) error {
 		"MINIO_UPDATE=off",
 		"MINIO_CI_CD=1",
 	)
+	cmd.Env = append(cmd.Env, m.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
 	if err := cmd.Start(); err != nil {

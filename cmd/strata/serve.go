@@ -168,7 +168,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	if bridgeAddr == "" {
 		bridgeAddr = ln.Addr().String()
 	}
-	br, err := bridge.New(bridge.Config{Brokers: []string{bridgeAddr}, Logger: logger.With("component", "bridge")})
+	br, err := bridge.New(bridge.Config{Brokers: []string{bridgeAddr}, Logger: logger.With("component", "bridge"), Registerer: reg})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("http bridge: %w", err)

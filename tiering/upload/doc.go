@@ -1,0 +1,30 @@
+// Package upload moves sealed partition-log segments to object storage and
+// keeps the remote side of a tiered partition in shape (issue 3, KIP-405).
+//
+// The broker Tracks every partition it leads. For each one a loop:
+//
+//   - on start, reads the partition's manifest and marks what it already
+//     holds as uploaded (partlog.Log.MarkUploaded), so a restarted broker
+//     neither re-uploads nor deletes anything it should not;
+//   - rolls an active segment that has been idle for Config.IdleRollAfter so
+//     quiet partitions reach object storage too;
+//   - uploads each sealed, not yet uploaded segment as one object
+//     (segment.Write streamed through a pipe into Bucket.Upload), commits it
+//     to the manifest guarded by the leader epoch, then marks it uploaded so
+//     local retention may delete it; a deposed leader's (ErrFenced) or
+//     otherwise uncommitted object is deleted again;
+//   - applies total retention (retention.ms by max timestamp, retention.bytes
+//     over remote plus un-uploaded local bytes, and the log start moved by
+//     DeleteRecords) on the remote side: manifest entries first, objects
+//     second, then partlog.Log.AdvanceLogStart;
+//   - garbage-collects objects under the partition's prefix that the
+//     manifest does not know and that are older than Config.OrphanMinAge
+//     (uploads whose commit never happened, deletes that failed).
+//
+// Uploads across all partitions share a bounded pool (Config.Concurrency).
+// Failures back off exponentially with jitter; nothing is deleted locally
+// until the manifest holds it, so an unreachable store never loses data.
+// Accepting reports when a partition's un-uploaded bytes pass
+// Config.MaxLocalBacklogBytes, so the broker can answer produce with a
+// retriable error. Flush rolls and uploads everything (graceful shutdown).
+package upload

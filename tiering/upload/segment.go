@@ -1,0 +1,138 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/strata-io/strata/broker/partlog"
+	"github.com/strata-io/strata/metastore"
+	"github.com/strata-io/strata/objstore"
+	"github.com/strata-io/strata/tiering/segment"
+)
+
+// deleteTimeout bounds the clean-up delete of an uncommitted object, which
+// runs even when the loop's context is already cancelled.
+const deleteTimeout = 30 * time.Second
+
+// uploadSegment uploads seg as a new object, commits it to the manifest
+// under p's current leader epoch and marks it uploaded. An object that does
+// not make it into the manifest is deleted again (or, if that fails too,
+// collected later by the GC pass).
+func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.SealedSegment, log *slog.Logger) error {
+	epoch := p.LeaderEpoch()
+	name := segment.Name(segment.ObjectName{
+		TopicID: p.TopicID(), Partition: p.Partition(), BaseOffset: seg.BaseOffset,
+		LeaderEpoch: epoch, ID: segment.NewID(),
+	})
+	select {
+	case u.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	start := time.Now()
+	foot, err := u.put(ctx, name, seg, epoch)
+	<-u.sem
+	if errors.Is(err, os.ErrNotExist) {
+		// Deleted locally meanwhile (remote retention moved the log start).
+		log.Debug("upload: segment vanished before upload", "base", seg.BaseOffset)
+		return nil
+	}
+	if err != nil {
+		u.m.failures.WithLabelValues("upload").Inc()
+		return fmt.Errorf("upload: segment %d as %s: %w", seg.BaseOffset, name, err)
+	}
+	u.m.latency.Observe(time.Since(start).Seconds())
+
+	rs := metastore.RemoteSegment{
+		TopicID: p.TopicID(), Partition: p.Partition(),
+		BaseOffset: seg.BaseOffset, LastOffset: foot.LastOffset, LeaderEpoch: epoch,
+		MaxTimestamp: foot.MaxTimestamp, Size: foot.ObjectSize(), Object: name,
+	}
+	if err := u.commit(ctx, rs, epoch); err != nil {
+		u.discard(ctx, name, log)
+		if errors.Is(err, metastore.ErrFenced) {
+			u.m.failures.WithLabelValues("fenced").Inc()
+			log.Warn("upload: fenced by a newer leader; object deleted", "object", name, "epoch", epoch)
+		} else {
+			u.m.failures.WithLabelValues("commit").Inc()
+		}
+		if errors.Is(err, metastore.ErrConflict) {
+			// Our view of the manifest is stale (e.g. another leader
+			// committed these offsets): re-read it before going on.
+			err = fmt.Errorf("%w: %w", errNotSynced, err)
+		}
+		return fmt.Errorf("upload: commit segment %d (%s): %w", seg.BaseOffset, name, err)
+	}
+	p.Log().MarkUploaded(foot.LastOffset)
+	u.m.uploaded.Add(float64(rs.Size))
+	u.m.segments.Inc()
+	log.Debug("upload: segment committed", "object", name, "base", rs.BaseOffset, "last", rs.LastOffset, "bytes", rs.Size)
+	return nil
+}
+
+// put streams the segment object into the bucket.
+func (u *Uploader) put(ctx context.Context, name string, seg partlog.SealedSegment, epoch int32) (segment.Footer, error) {
+	f, err := os.Open(seg.Path)
+	if err != nil {
+		return segment.Footer{}, err
+	}
+	defer f.Close()
+	pr, pw := io.Pipe()
+	var foot segment.Footer
+	var werr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		foot, werr = segment.Write(pw, f, seg.Size, seg.OffsetIndex, seg.TimeIndex,
+			segment.Meta{BaseOffset: seg.BaseOffset, LeaderEpoch: epoch})
+		pw.CloseWithError(werr)
+	}()
+	err = u.bucket.Upload(ctx, name, pr)
+	pr.CloseWithError(errors.New("upload finished")) // unblock the writer if Upload stopped reading
+	<-done
+	switch {
+	case werr != nil && !errors.Is(werr, io.ErrClosedPipe):
+		if err == nil {
+			// The bucket took a short object; it must not stay.
+			u.discard(ctx, name, u.logger)
+		}
+		return segment.Footer{}, werr
+	case err != nil:
+		return segment.Footer{}, err
+	case werr != nil:
+		return segment.Footer{}, werr
+	}
+	return foot, nil
+}
+
+// commit tries the manifest commit up to CommitAttempts times; a commit
+// repeated after a lost reply is accepted by the manifest as identical.
+func (u *Uploader) commit(ctx context.Context, rs metastore.RemoteSegment, epoch int32) error {
+	var err error
+	for attempt := 0; attempt < u.cfg.CommitAttempts; attempt++ {
+		if attempt > 0 {
+			if serr := sleep(ctx, backoff(u.cfg.MinBackoff, u.cfg.MaxBackoff, attempt-1)); serr != nil {
+				return fmt.Errorf("%w (last error: %w)", serr, err)
+			}
+		}
+		if err = u.manifest.CommitSegment(ctx, rs, epoch); err == nil || isPermanentCommitErr(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// discard deletes an uploaded object that is not (and will not be) in the
+// manifest. Failures are left to the GC pass.
+func (u *Uploader) discard(ctx context.Context, name string, log *slog.Logger) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
+	if err := u.bucket.Delete(dctx, name); err != nil && !errors.Is(err, objstore.ErrNotFound) {
+		log.Warn("upload: delete uncommitted object; garbage collection will retry", "object", name, "err", err)
+	}
+}

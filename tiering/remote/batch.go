@@ -1,0 +1,124 @@
+package remote
+
+import (
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+)
+
+// Record batch (magic v2) header layout.
+const (
+	batchHeaderSize  = 61
+	batchLogOverhead = 12 // base offset + length, outside the length
+	offLength        = 8
+	offMagic         = 16
+	offCRC           = 17
+	offAttributes    = 21
+	offLastDelta     = 23
+	offMaxTimestamp  = 35
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type batchHeader struct {
+	base  int64
+	last  int64
+	maxTs int64
+	total int64 // bytes of the whole batch
+}
+
+// window reads a segment's log section forward through the chunk cache,
+// a span at a time.
+type window struct {
+	r       *Reader
+	seg     Segment
+	logSize int64
+	start   int64 // log position of buf[0]
+	buf     []byte
+}
+
+// minWindow is the least a window reads at once.
+const minWindow = 64 << 10
+
+// ensure makes buf cover [pos, pos+n), reading up to minWindow more
+// within the current chunk.
+// pos must not be below the window's start.
+func (w *window) ensure(ctx context.Context, pos, n int64) ([]byte, error) {
+	if pos < w.start || pos+n > w.logSize {
+		return nil, corruptErr(w.seg.Object, "read of [%d,+%d) outside the log section of %d bytes", pos, n, w.logSize)
+	}
+	end := w.start + int64(len(w.buf))
+	if pos+n > end {
+		if pos > end+minWindow { // far ahead: restart the window there
+			w.start, w.buf, end = pos, nil, pos
+		}
+		// Read ahead within the window, but never into a chunk not needed.
+		cs := w.r.cfg.ChunkSize
+		want := min(w.logSize, max(pos+n, min(end+minWindow, (end/cs+1)*cs))) - end
+		b, err := w.r.readAt(ctx, w.seg, end, want)
+		if err != nil {
+			return nil, err
+		}
+		w.buf = append(w.buf, b...)
+	}
+	return w.buf[pos-w.start : pos-w.start+n], nil
+}
+
+// header reads and sanity-checks the batch header at pos.
+func (w *window) header(ctx context.Context, pos int64) (batchHeader, error) {
+	if w.logSize-pos < batchHeaderSize {
+		return batchHeader{}, corruptErr(w.seg.Object, "batch header at %d cut by the end of the log section (%d bytes)", pos, w.logSize)
+	}
+	b, err := w.ensure(ctx, pos, batchHeaderSize)
+	if err != nil {
+		return batchHeader{}, err
+	}
+	return parseHeader(w.seg.Object, b, pos, w.logSize-pos)
+}
+
+func parseHeader(object string, b []byte, pos, avail int64) (batchHeader, error) {
+	be := binary.BigEndian
+	length := int64(int32(be.Uint32(b[offLength:])))
+	h := batchHeader{
+		base:  int64(be.Uint64(b)),
+		maxTs: int64(be.Uint64(b[offMaxTimestamp:])),
+		total: batchLogOverhead + length,
+	}
+	delta := int64(int32(be.Uint32(b[offLastDelta:])))
+	h.last = h.base + delta
+	switch {
+	case b[offMagic] != 2:
+		return h, corruptErr(object, "batch at %d has magic %d", pos, b[offMagic])
+	case length < batchHeaderSize-batchLogOverhead || h.total > avail:
+		return h, corruptErr(object, "batch at %d has length %d with %d bytes left", pos, length, avail)
+	case delta < 0 || h.base < 0:
+		return h, corruptErr(object, "batch at %d has offsets [%d,+%d]", pos, h.base, delta)
+	}
+	return h, nil
+}
+
+// verifyBatches checks that data is whole batches, each with magic 2, a
+// good CRC-32C and offsets increasing inside [lo, hi].
+func verifyBatches(object string, data []byte, at, lo, hi int64) error {
+	be := binary.BigEndian
+	next := lo
+	for p := int64(0); p < int64(len(data)); {
+		if int64(len(data))-p < batchHeaderSize {
+			return corruptErr(object, "batch at %d cut short", at+p)
+		}
+		h, err := parseHeader(object, data[p:], at+p, int64(len(data))-p)
+		if err != nil {
+			return err
+		}
+		if h.base < next || h.last > hi {
+			return corruptErr(object, "batch at %d has offsets [%d,%d], want within [%d,%d]", at+p, h.base, h.last, next, hi)
+		}
+		batch := data[p : p+h.total]
+		if want, got := be.Uint32(batch[offCRC:]), crc32.Checksum(batch[offAttributes:], castagnoli); want != got {
+			return corruptErr(object, "batch at %d (offset %d) crc32c %08x, header says %08x", at+p, h.base, got, want)
+		}
+		next = h.last + 1
+		p += h.total
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultChunkSize          = 4 << 20
+	DefaultCacheBytes         = 1 << 30
+	DefaultMaxConcurrentReads = 8
+	DefaultReadAheadChunks    = 2
+	DefaultIndexCacheBytes    = 64 << 20
+)
+
+// Config configures a Reader. Zero fields take the defaults above.
+type Config struct {
+	// CacheDir holds the on-disk chunk cache (required). The Reader owns
+	// the *.chunk and tmp-* files in it and removes them at start.
+	CacheDir string `yaml:"cache_dir"`
+	// CacheBytes bounds the chunk cache (LRU by bytes). At least ChunkSize.
+	CacheBytes int64 `yaml:"cache_bytes"`
+	// ChunkSize is the size of one ranged GET and one cache entry.
+	ChunkSize int64 `yaml:"chunk_size"`
+	// MaxConcurrentReads bounds the cold reads (Read, OffsetForTimestamp)
+	// running at once; more wait for a slot.
+	MaxConcurrentReads int `yaml:"max_concurrent_reads"`
+	// ReadAheadChunks is how many chunks past a sequential read are fetched
+	// in the background. Negative disables read-ahead.
+	ReadAheadChunks int `yaml:"read_ahead_chunks"`
+	// IndexCacheBytes bounds the in-memory cache of footers and indexes.
+	IndexCacheBytes int64 `yaml:"index_cache_bytes"`
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.CacheDir == "" {
+		return c, errors.New("remote: Config.CacheDir is required")
+	}
+	if c.ChunkSize == 0 {
+		c.ChunkSize = DefaultChunkSize
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = DefaultCacheBytes
+	}
+	if c.MaxConcurrentReads == 0 {
+		c.MaxConcurrentReads = DefaultMaxConcurrentReads
+	}
+	if c.ReadAheadChunks == 0 {
+		c.ReadAheadChunks = DefaultReadAheadChunks
+	}
+	if c.ReadAheadChunks < 0 {
+		c.ReadAheadChunks = 0
+	}
+	if c.IndexCacheBytes == 0 {
+		c.IndexCacheBytes = DefaultIndexCacheBytes
+	}
+	switch {
+	case c.ChunkSize < 1024:
+		return c, fmt.Errorf("remote: chunk size %d below 1 KiB", c.ChunkSize)
+	case c.CacheBytes < c.ChunkSize:
+		return c, fmt.Errorf("remote: cache bytes %d below one chunk (%d)", c.CacheBytes, c.ChunkSize)
+	case c.MaxConcurrentReads < 1:
+		return c, fmt.Errorf("remote: max concurrent reads %d below 1", c.MaxConcurrentReads)
+	case c.IndexCacheBytes < 0:
+		return c, fmt.Errorf("remote: negative index cache bytes %d", c.IndexCacheBytes)
+	}
+	return c, nil
+}

@@ -1,0 +1,17 @@
+// Package remote serves cold reads: record batches of sealed segments that
+// live only in object storage (see package segment for the object format).
+//
+// A Reader keeps the remote segment manifest in memory (listed per partition
+// on first use and kept fresh by a manifest watch), caches each object's
+// footer and offset/time indexes in a bounded in-memory LRU, and reads the
+// log section with ranged GETs of fixed-size chunks into a bounded on-disk
+// chunk cache (LRU by bytes). Concurrent readers of one chunk share one GET;
+// a reader that continues where its previous read of an object ended
+// triggers read-ahead of the following chunks.
+//
+// Every batch handed out is checked (magic 2, length, CRC-32C); any mismatch,
+// or a footer or index that fails its checksum, yields an error wrapping
+// ErrCorrupt that names the object, never wrong data. Cold reads run in
+// their own bounded pool (Config.MaxConcurrentReads) so a backlog of
+// historical consumers cannot take every goroutine.
+package remote

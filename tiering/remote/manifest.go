@@ -41,7 +41,7 @@ type partView struct {
 	byBase  map[int64]Segment
 	sorted  []Segment // rebuilt on change; never mutated once published
 	loaded  bool
-	loading chan struct{} // closed when the running listing ends
+	loading chan struct{}  // closed when the running listing ends
 	touched map[int64]bool // bases changed by the watch while listing
 }
 

@@ -293,7 +293,7 @@ func (r *Reader) segmentOffsetForTimestamp(ctx context.Context, seg Segment, ts 
 		return 0, false, objectErr(seg.Object, err)
 	}
 	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos}
-	for ; pos < f.Log.Size; {
+	for pos < f.Log.Size {
 		h, err := w.header(ctx, pos)
 		if err != nil {
 			return 0, false, err

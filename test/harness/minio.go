@@ -29,8 +29,15 @@ const (
 // ErrMinioMissing is returned when no minio binary is installed.
 var ErrMinioMissing = errors.New("harness: minio binary not found (run .ci/tools/minio.sh to install it into tools/bin)")
 
-// MinioBinary finds the MinIO server: $REPO/tools/bin/minio, then $PATH.
+// MinioBinary finds the MinIO server: $MINIO_BIN if set (used as is), else
+// $REPO/tools/bin/minio, else minio on $PATH.
 func MinioBinary() (string, error) {
+	if p := os.Getenv("MINIO_BIN"); p != "" {
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
+			return "", fmt.Errorf("%w: MINIO_BIN=%s is not a file", ErrMinioMissing, p)
+		}
+		return p, nil
+	}
 	if root, err := ModuleRoot(); err == nil {
 		p := filepath.Join(root, "tools", "bin", "minio")
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {

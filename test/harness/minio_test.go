@@ -5,7 +5,10 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +66,31 @@ func TestFreeDualStackPort(t *testing.T) {
 		t.Fatalf("port %d not free on 127.0.0.1: %v", p, err)
 	}
 	ln.Close()
+}
+
+// TestMinioMissing runs StartMinioT in a child test process with no MinIO
+// binary: under CI it must fail, otherwise skip with a clear message.
+func TestMinioMissing(t *testing.T) {
+	if os.Getenv("HARNESS_MINIO_CHILD") != "" {
+		StartMinioT(t)
+		t.Fatal("StartMinioT returned without a binary")
+	}
+	for _, tc := range []struct {
+		ci       string
+		wantFail bool
+		wantText string
+	}{
+		{"1", true, "CI is set and MinIO is missing"},
+		{"", false, "--- SKIP: TestMinioMissing"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMinioMissing$", "-test.v")
+		cmd.Env = append(os.Environ(), "HARNESS_MINIO_CHILD=1", "MINIO_BIN=/nonexistent/minio", "CI="+tc.ci)
+		out, err := cmd.CombinedOutput()
+		if failed := err != nil; failed != tc.wantFail {
+			t.Errorf("CI=%q: child failed=%v, want %v\n%s", tc.ci, failed, tc.wantFail, out)
+		}
+		if !strings.Contains(string(out), tc.wantText) || !strings.Contains(string(out), "tools/bin") {
+			t.Errorf("CI=%q: output lacks %q and the install hint:\n%s", tc.ci, tc.wantText, out)
+		}
+	}
 }

@@ -21,7 +21,10 @@ func (u *Uploader) run(ctx context.Context, t *tracked) {
 	log := u.logger.With("topic_id", hex.EncodeToString(tid[:]), "partition", p.Partition())
 	synced := false
 	failures := 0
-	var nextRetention, nextGC time.Time
+	// The first retention and GC passes come one interval after tracking
+	// starts, not at once: a leadership change should not stampede the store.
+	nextRetention := u.cfg.Now().Add(u.cfg.RetentionInterval)
+	nextGC := u.cfg.Now().Add(u.cfg.GCInterval)
 	for ctx.Err() == nil {
 		err := func() error {
 			if !synced {

@@ -124,13 +124,42 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// seekerSize returns the bytes left in rs from its position, leaving the
+// position unchanged.
+func seekerSize(rs io.ReadSeeker) (int64, bool) {
+	cur, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, false
+	}
+	end, err := rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, false
+	}
+	if _, err := rs.Seek(cur, io.SeekStart); err != nil {
+		return 0, false
+	}
+	return end - cur, true
+}
+
+// upload passes a seekable body through untouched (so the backend can send
+// it without copying it again) and counts its size; other bodies are
+// counted as they are read.
 func (i *instrumented) upload(ctx context.Context, op, name string, r io.Reader, put func(context.Context, string, io.Reader) error) error {
 	start := time.Now()
-	cr := &countingReader{r: r}
-	err := put(ctx, name, cr)
+	var size func() int64
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if n, ok := seekerSize(rs); ok {
+			size = func() int64 { return n }
+		}
+	}
+	if size == nil {
+		cr := &countingReader{r: r}
+		r, size = cr, func() int64 { return cr.n }
+	}
+	err := put(ctx, name, r)
 	i.observe(op, start, err)
 	if err == nil {
-		i.up.Add(float64(cr.n))
+		i.up.Add(float64(size()))
 	}
 	return err
 }

@@ -17,6 +17,17 @@
 // used by OffsetForLeaderEpoch, retention and DeleteRecords, follower
 // truncation (TruncateTo), and group-committed fsync (WaitDurable).
 //
+// Tiered storage (KIP-405, Config.RemoteStorage): the tiering uploader
+// reads SealedSegments, uploads them and calls MarkUploaded; ApplyRetention
+// then deletes only uploaded segments past local.retention.*, leaving the
+// log start alone, so LogStartOffset (global, persisted) and
+// LocalLogStartOffset (first local segment) differ and reads in between
+// return ErrOffsetNotLocal. Total retention runs remotely and ends in
+// AdvanceLogStart. Roll/RollIfIdle seal the active segment for upload, and
+// ResetTo re-bases an empty log after its disk was wiped. A tiered log must
+// be opened with RemoteStorage set so recovery trusts the persisted log
+// start below the first local segment.
+//
 // Crash recovery: sealed segments trust their index files after checking them
 // and re-validating the bytes past the last index entry; the active segment is
 // scanned batch by batch and truncated at the first torn or corrupt batch.

@@ -32,6 +32,8 @@ type Partition interface {
 	LeaderEpoch() int32
 }
 
+var _ Manifest = (*metastore.Store)(nil)
+
 type partKey struct {
 	topic [16]byte
 	part  int32

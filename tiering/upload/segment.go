@@ -19,6 +19,10 @@ import (
 // runs even when the loop's context is already cancelled.
 const deleteTimeout = 30 * time.Second
 
+// errSegmentGone: the local segment file was deleted before it could be
+// read (DeleteRecords or remote retention moved the log start past it).
+var errSegmentGone = errors.New("upload: local segment file gone")
+
 // uploadSegment uploads seg as a new object, commits it to the manifest
 // under p's current leader epoch and marks it uploaded. An object that does
 // not make it into the manifest is deleted again (or, if that fails too,
@@ -37,7 +41,7 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 	start := time.Now()
 	foot, err := u.put(ctx, name, seg, epoch)
 	<-u.sem
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, errSegmentGone) {
 		// Deleted locally meanwhile (remote retention moved the log start).
 		log.Debug("upload: segment vanished before upload", "base", seg.BaseOffset)
 		return nil
@@ -78,6 +82,9 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 // put streams the segment object into the bucket.
 func (u *Uploader) put(ctx context.Context, name string, seg partlog.SealedSegment, epoch int32) (segment.Footer, error) {
 	f, err := os.Open(seg.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return segment.Footer{}, fmt.Errorf("%w: %w", errSegmentGone, err)
+	}
 	if err != nil {
 		return segment.Footer{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,5 +183,60 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 	}
 	if d := backoff(lo, hi, 40); d < hi/2 || d > hi {
 		t.Fatalf("capped backoff %v", d)
+	}
+}
+
+// gateBucket blocks uploads until released and records the peak number in
+// flight.
+type gateBucket struct {
+	*faultyBucket
+	mu       sync.Mutex
+	inFlight int
+	peak     int
+	release  chan struct{}
+}
+
+func (b *gateBucket) Upload(ctx context.Context, name string, r io.Reader) error {
+	b.mu.Lock()
+	b.inFlight++
+	b.peak = max(b.peak, b.inFlight)
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.inFlight--
+		b.mu.Unlock()
+	}()
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return b.faultyBucket.Upload(ctx, name, r)
+}
+
+func TestBoundedConcurrency(t *testing.T) {
+	ev := &events{}
+	b := &gateBucket{faultyBucket: &faultyBucket{Bucket: mem.New(), ev: ev}, release: make(chan struct{})}
+	man := newFakeManifest(ev)
+	cfg := testConfig()
+	cfg.Concurrency = 2
+	u := New(cfg, b, man, testLogger(t))
+	defer u.Close()
+	var parts []*testPartition
+	for i := 0; i < 5; i++ {
+		p := newPartition(t, 1, partlog.Config{})
+		p.part = int32(i)
+		appendN(t, p, 2, 1) // one sealed segment each
+		parts = append(parts, p)
+		u.Track(p)
+	}
+	waitFor(t, "two uploads in flight", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.inFlight == 2 })
+	time.Sleep(50 * time.Millisecond) // give a third upload the chance to start if the bound were broken
+	close(b.release)
+	for _, p := range parts {
+		waitFor(t, "commit", func() bool { return len(man.list(p)) == 1 })
+	}
+	if b.peak != 2 {
+		t.Fatalf("peak concurrent uploads %d, want 2", b.peak)
 	}
 }

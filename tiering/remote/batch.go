@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
 )
 
 // Record batch (magic v2) header layout.
@@ -35,31 +36,34 @@ type window struct {
 	logSize int64
 	start   int64 // log position of buf[0]
 	buf     []byte
+	keep    bool // never drop buffered bytes (they will be returned)
+	hint    int  // expected buffer size, to allocate once
 }
 
 // minWindow is the least a window reads at once.
 const minWindow = 64 << 10
 
 // ensure makes buf cover [pos, pos+n), reading up to minWindow more
-// within the current chunk.
-// pos must not be below the window's start.
+// within the current chunk. pos must not be below the window's start.
 func (w *window) ensure(ctx context.Context, pos, n int64) ([]byte, error) {
 	if pos < w.start || pos+n > w.logSize {
 		return nil, corruptErr(w.seg.Object, "read of [%d,+%d) outside the log section of %d bytes", pos, n, w.logSize)
 	}
 	end := w.start + int64(len(w.buf))
 	if pos+n > end {
-		if pos > end+minWindow { // far ahead: restart the window there
-			w.start, w.buf, end = pos, nil, pos
+		if pos > end+minWindow && !w.keep { // far ahead: restart the window there
+			w.start, w.buf, end = pos, w.buf[:0], pos
 		}
 		// Read ahead within the window, but never into a chunk not needed.
 		cs := w.r.cfg.ChunkSize
 		want := min(w.logSize, max(pos+n, min(end+minWindow, (end/cs+1)*cs))) - end
-		b, err := w.r.readAt(ctx, w.seg, end, want)
-		if err != nil {
+		have := len(w.buf)
+		w.buf = slices.Grow(w.buf, max(int(want), w.hint-have))
+		w.buf = w.buf[:have+int(want)]
+		if err := w.r.readAt(ctx, w.seg, end, w.buf[have:]); err != nil {
+			w.buf = w.buf[:have]
 			return nil, err
 		}
-		w.buf = append(w.buf, b...)
 	}
 	return w.buf[pos-w.start : pos-w.start+n], nil
 }

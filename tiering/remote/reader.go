@@ -209,7 +209,8 @@ func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, max
 	if err != nil {
 		return nil, 0, objectErr(seg.Object, err)
 	}
-	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos}
+	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos,
+		hint: int(min(int64(max(maxBytes, 0)), f.Log.Size-pos)) + batchHeaderSize}
 	var first batchHeader
 	for {
 		if pos >= f.Log.Size {
@@ -224,6 +225,7 @@ func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, max
 		pos += first.total
 	}
 	start, end := pos, pos+first.total
+	w.keep = true
 	for end < f.Log.Size {
 		h, err := w.header(ctx, end)
 		if err != nil {
@@ -313,26 +315,26 @@ func (r *Reader) segmentOffsetForTimestamp(ctx context.Context, seg Segment, ts 
 	return 0, false, nil
 }
 
-// readAt reads n bytes at off of the object through the chunk cache.
-func (r *Reader) readAt(ctx context.Context, seg Segment, off, n int64) ([]byte, error) {
-	buf := make([]byte, n)
+// readAt fills dst from the object at off through the chunk cache.
+func (r *Reader) readAt(ctx context.Context, seg Segment, off int64, dst []byte) error {
 	cs := r.cfg.ChunkSize
+	n := int64(len(dst))
 	for p := off; p < off+n; {
 		idx := p / cs
 		cstart := idx * cs
 		k := min(off+n, cstart+cs) - p
 		f, _, err := r.chunks.open(ctx, r.ctx, chunkKey{seg.Object, idx}, r.chunkFetch(seg, idx), true)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		_, err = f.ReadAt(buf[p-off:p-off+k], p-cstart)
+		_, err = f.ReadAt(dst[p-off:p-off+k], p-cstart)
 		_ = f.Close()
 		if err != nil {
-			return nil, corruptErr(seg.Object, "cached chunk %d: %v", idx, err)
+			return corruptErr(seg.Object, "cached chunk %d: %v", idx, err)
 		}
 		p += k
 	}
-	return buf, nil
+	return nil
 }
 
 // chunkFetch returns the fetch of chunk idx of seg's object with one ranged

@@ -300,3 +300,22 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 }
 
 var _ objstore.Bucket = (*faultyBucket)(nil)
+
+func TestLoopAppliesRetention(t *testing.T) {
+	ev := &events{}
+	bucket := &faultyBucket{Bucket: mem.New(), ev: ev}
+	man := newFakeManifest(ev)
+	p := newPartition(t, 2, partlog.Config{RetentionMs: int64(time.Hour / time.Millisecond), LocalRetentionMs: -1})
+	appendN(t, p, 4, time.Now().Add(-2*time.Hour).UnixMilli()) // two expired segments
+	appendN(t, p, 1, time.Now().UnixMilli())
+	cfg := testConfig()
+	cfg.RetentionInterval = 10 * time.Millisecond
+	u := New(cfg, bucket, man, testLogger(t))
+	defer u.Close()
+	u.Track(p)
+	waitFor(t, "log start moved by remote retention", func() bool { return p.log.LogStartOffset() == 4 })
+	waitFor(t, "objects deleted", func() bool { return len(objects(t, bucket)) == 0 })
+	if segs := man.list(p); len(segs) != 0 {
+		t.Fatalf("manifest %+v", segs)
+	}
+}

@@ -98,6 +98,18 @@ func (v *view) apply(seg Segment, deleted bool) {
 	p.rebuild()
 }
 
+// relistAll marks every partition for a fresh listing on its next load. A
+// new watch reports only what exists when it starts, not deletions of
+// segments the view learnt from an earlier listing or watch; the next
+// listing drops those.
+func (v *view) relistAll() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, p := range v.parts {
+		p.loaded = false
+	}
+}
+
 // segments returns the partition's known segments (shared; do not modify).
 func (v *view) segments(k partKey) []Segment {
 	v.mu.Lock()

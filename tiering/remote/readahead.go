@@ -29,6 +29,9 @@ func (r *Reader) readAhead(seg Segment, start, end int64) {
 	}
 	cs := r.cfg.ChunkSize
 	lastChunk := (m.footer.Log.Size - 1) / cs
+	if end/cs+int64(r.cfg.ReadAheadChunks) > lastChunk {
+		r.readAheadNext(seg)
+	}
 	for idx := end / cs; idx <= min(lastChunk, end/cs+int64(r.cfg.ReadAheadChunks)); idx++ {
 		k := chunkKey{seg.Object, idx}
 		if r.chunks.contains(k) {
@@ -43,17 +46,48 @@ func (r *Reader) readAhead(seg Segment, start, end int64) {
 		go func() {
 			defer r.wg.Done()
 			defer func() { <-r.ahead }()
-			f, fetched, err := r.chunks.open(r.ctx, r.ctx, k, r.chunkFetch(seg, idx), false)
-			if err != nil {
-				if r.ctx.Err() == nil {
-					r.logger.Debug("remote read-ahead failed", "object", seg.Object, "chunk", idx, "err", err)
-				}
-				return
-			}
-			_ = f.Close()
-			if fetched {
-				r.m.readAhead.Inc()
-			}
+			r.prefetch(seg, idx)
 		}()
+	}
+}
+
+// readAheadNext prefetches the footer, indexes and first chunk of the
+// segment after seg, for a sequential reader about to cross into it.
+func (r *Reader) readAheadNext(seg Segment) {
+	next, ok := find(r.view.segments(partKey{seg.TopicID, seg.Partition}), seg.LastOffset+1)
+	if !ok || r.chunks.contains(chunkKey{next.Object, 0}) {
+		return
+	}
+	select {
+	case r.ahead <- struct{}{}:
+	default:
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer func() { <-r.ahead }()
+		if _, err := r.meta(r.ctx, next); err != nil {
+			if r.ctx.Err() == nil {
+				r.logger.Debug("remote read-ahead failed", "object", next.Object, "err", err)
+			}
+			return
+		}
+		r.prefetch(next, 0)
+	}()
+}
+
+// prefetch fetches one chunk into the cache unless it is there.
+func (r *Reader) prefetch(seg Segment, idx int64) {
+	f, fetched, err := r.chunks.open(r.ctx, r.ctx, chunkKey{seg.Object, idx}, r.chunkFetch(seg, idx), false)
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.logger.Debug("remote read-ahead failed", "object", seg.Object, "chunk", idx, "err", err)
+		}
+		return
+	}
+	_ = f.Close()
+	if fetched {
+		r.m.readAhead.Inc()
 	}
 }

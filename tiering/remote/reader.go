@@ -83,12 +83,16 @@ func (r *Reader) Start(ctx context.Context) error {
 	r.started = true
 	wctx, cancel := context.WithCancel(r.ctx)
 	stop := context.AfterFunc(ctx, cancel)
+	r.view.relistAll()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer stop()
 		defer cancel()
-		for {
+		for first := true; ; first = false {
+			if !first {
+				r.view.relistAll()
+			}
 			err := r.manifest.WatchManifest(wctx, r.view.apply)
 			if wctx.Err() != nil {
 				return
@@ -117,7 +121,8 @@ func (r *Reader) Close() error {
 
 // Segments returns the partition's known remote segments sorted by base
 // offset (for the log start, the remote log end and ListOffsets). It does
-// no I/O: it reflects the watch and earlier reads.
+// no I/O: it reflects the watch and the partition's last listing (by Read,
+// OffsetForTimestamp or Sync).
 func (r *Reader) Segments(topicID [16]byte, partition int32) []Segment {
 	return slices.Clone(r.view.segments(partKey{topicID, partition}))
 }
@@ -130,6 +135,16 @@ func (r *Reader) Sync(ctx context.Context, topicID [16]byte, partition int32) er
 		return fmt.Errorf("remote: list segments of %x/%d: %w", topicID, partition, err)
 	}
 	return nil
+}
+
+// known reports whether seg is still in the manifest view.
+func (r *Reader) known(seg Segment) bool {
+	for _, s := range r.view.segments(partKey{seg.TopicID, seg.Partition}) {
+		if s.Object == seg.Object {
+			return true
+		}
+	}
+	return false
 }
 
 // acquire takes a cold-read slot, waiting with ctx.
@@ -189,6 +204,11 @@ func (r *Reader) Read(ctx context.Context, topicID [16]byte, partition int32, of
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
 			r.reportCorrupt(seg.Object, err)
+		}
+		if errors.Is(err, objstore.ErrNotFound) && !r.known(seg) {
+			// Remote retention deleted the segment (manifest first, object
+			// second) while we read it.
+			return nil, fmt.Errorf("remote: %x/%d offset %d: segment %q deleted: %w", topicID, partition, offset, seg.Object, ErrNotRemote)
 		}
 		return nil, err
 	}

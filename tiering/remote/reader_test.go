@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/strata-io/strata/objstore"
 )
 
 func bg() context.Context { return context.Background() }
@@ -435,5 +437,45 @@ func TestConfigValidation(t *testing.T) {
 		if _, err := New(cfg, nil, newFakeManifest(), nil, nil); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
+	}
+}
+
+func TestReadAheadIntoNextSegment(t *testing.T) {
+	s1 := buildSegment(t, 0, 0, 10, 1024, varied)
+	s2 := buildSegment(t, 0, s1.seg.LastOffset+1, 10, 1024, varied)
+	fx := newFixture(t, Config{ChunkSize: 1 << 20, ReadAheadChunks: 1}, s1, s2)
+	if _, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return testutil.ToFloat64(fx.r.m.readAhead) == 1 })
+	if _, ok := fx.r.metas.get(s2.seg.Object); !ok {
+		t.Fatal("next segment's footer and indexes not prefetched")
+	}
+	gets := fx.bucket.gets.Load()
+	if got, err := fx.r.Read(bg(), testTopic, 0, s2.seg.BaseOffset, 1<<20); err != nil || !bytes.Equal(got, expected(s2, s2.seg.BaseOffset, 1<<20)) {
+		t.Fatalf("Read of the next segment: %v", err)
+	}
+	if g := fx.bucket.gets.Load(); g != gets {
+		t.Fatalf("reading the prefetched segment made %d GETs", g-gets)
+	}
+}
+
+func TestMissingObject(t *testing.T) {
+	s := buildSegment(t, 0, 0, 10, 1024, varied)
+	fx := newFixture(t, Config{ChunkSize: 4096}, s)
+	if err := fx.bucket.Delete(bg(), s.seg.Object); err != nil {
+		t.Fatal(err)
+	}
+	_, err := fx.r.Read(bg(), testTopic, 0, 0, 100)
+	if !errors.Is(err, objstore.ErrNotFound) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Read of a missing object: %v, want ErrNotFound", err)
+	}
+	// Once the manifest drops it too, it is simply not remote.
+	if err := fx.r.Start(bg()); err != nil {
+		t.Fatal(err)
+	}
+	fx.manifest.put(s.seg, true)
+	if _, err := fx.r.Read(bg(), testTopic, 0, 0, 100); !errors.Is(err, ErrNotRemote) {
+		t.Fatalf("Read after the manifest dropped the segment: %v", err)
 	}
 }

@@ -54,10 +54,12 @@ func (w *window) ensure(ctx context.Context, pos, n int64) ([]byte, error) {
 		if pos > end+minWindow && !w.keep { // far ahead: restart the window there
 			w.start, w.buf, end = pos, w.buf[:0], pos
 		}
-		// Read ahead within the window, but never into a chunk not needed.
+		// Read ahead within the window (up to the expected size), but never
+		// into a chunk not needed.
 		cs := w.r.cfg.ChunkSize
-		want := min(w.logSize, max(pos+n, min(end+minWindow, (end/cs+1)*cs))) - end
 		have := len(w.buf)
+		ahead := max(minWindow, int64(w.hint-have))
+		want := min(w.logSize, max(pos+n, min(end+ahead, (end/cs+1)*cs))) - end
 		w.buf = slices.Grow(w.buf, max(int(want), w.hint-have))
 		w.buf = w.buf[:have+int(want)]
 		if err := w.r.readAt(ctx, w.seg, end, w.buf[have:]); err != nil {

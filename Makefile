@@ -3,8 +3,9 @@ GO        ?= go
 BIN       := bin/strata
 TOOLS     := $(CURDIR)/tools
 PKGS      := ./...
+IMAGE     ?= strata:dev
 
-.PHONY: run build test bench lint deps tools
+.PHONY: run build test bench lint deps tools image
 
 build:
 	$(GO) build -o $(BIN) ./cmd/strata
@@ -14,10 +15,10 @@ run: build
 
 ## deps: what the tests need on a fresh Debian machine (kcat, etcd-server).
 deps:
-	@command -v kcat >/dev/null && command -v etcd >/dev/null || { \
+	@command -v kcat >/dev/null && command -v etcd >/dev/null && command -v dockerd >/dev/null || { \
 	  echo "installing kcat and etcd-server"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat etcd-server >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat etcd-server docker.io ca-certificates >/dev/null; }
 	@kcat -V | head -1
 	@etcd --version | head -1
 
@@ -30,6 +31,10 @@ tools:
 ## seed corpora, then end-to-end suites against real strata processes.
 test: deps tools build
 	CI=$${CI:-1} $(GO) test -count=1 -timeout 25m $(PKGS)
+
+## image: the container image from this checkout (FROM scratch, offline).
+image:
+	bash scripts/image.sh $(IMAGE)
 
 bench: build
 	$(GO) run ./test/bench

@@ -128,6 +128,11 @@ func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.Produ
 	if acks == -1 && b.configInt64(configs, "min.insync.replicas") > 1 {
 		return produceErr(p.id, kerr.NotEnoughReplicas.Code, "ISR is smaller than min.insync.replicas"), -1
 	}
+	if !b.acceptingProduce(p) {
+		// Object storage has been unreachable long enough that local disk
+		// is at its bound: a retriable error, nothing is lost.
+		return produceErr(p.id, kerr.KafkaStorageError.Code, "object storage upload backlog is over its bound; retry later"), -1
+	}
 	res, err := p.log.Append(records, 0)
 	if err != nil {
 		code := errorCode(err)

@@ -1,10 +1,14 @@
 package broker
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strata-io/strata/tiering/remote"
 )
 
 // Fetch: v4-18
@@ -76,7 +80,20 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 		resp.Topics = append(resp.Topics, st)
 	}
 
-	if n, hasErr := b.fillFetch(req, resp, parts); hasErr || n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 {
+	// Offsets below the local log start are read from object storage, off
+	// the connection's read goroutine and in the remote reader's own pool.
+	for _, fp := range parts {
+		if fp.errCode == 0 && fp.p != nil && b.isRemoteRead(fp.p, fp.offset) {
+			rep, done := later()
+			go func() {
+				b.fillFetch(c.ctx, req, resp, parts)
+				b.fetchSent(resp, parts)
+				done(resp)
+			}()
+			return rep
+		}
+	}
+	if n, hasErr := b.fillFetch(c.ctx, req, resp, parts); hasErr || n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 {
 		b.fetchSent(resp, parts)
 		return now(resp)
 	}
@@ -102,7 +119,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 		for {
 			select {
 			case <-deadline.C:
-				b.fillFetch(req, resp, parts)
+				b.fillFetch(c.ctx, req, resp, parts)
 				b.fetchSent(resp, parts)
 				done(resp)
 				return
@@ -115,7 +132,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 						fp.p.addWaiter(wakeup) // re-arm before reading so no append is missed
 					}
 				}
-				if n, hasErr := b.fillFetch(req, resp, parts); hasErr || n >= int(req.MinBytes) {
+				if n, hasErr := b.fillFetch(c.ctx, req, resp, parts); hasErr || n >= int(req.MinBytes) {
 					b.fetchSent(resp, parts)
 					done(resp)
 					return
@@ -128,7 +145,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 
 // fillFetch (re)reads every partition into resp and returns the number of
 // record bytes and whether any partition carries an error.
-func (b *Broker) fillFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, parts []fetchPart) (int, bool) {
+func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *kmsg.FetchResponse, parts []fetchPart) (int, bool) {
 	budget := int(req.MaxBytes)
 	if budget <= 0 || budget > int(b.cfg.FetchMaxBytes) {
 		budget = int(b.cfg.FetchMaxBytes)
@@ -164,9 +181,9 @@ func (b *Broker) fillFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, par
 		if total == 0 && limit <= 0 {
 			limit = 1 // KIP-74: still return the first batch whole
 		}
-		data, err := l.Read(fp.offset, limit)
+		data, err := b.readAt(ctx, fp.p, fp.offset, limit)
 		if err != nil {
-			if sp.ErrorCode = errorCode(err); sp.ErrorCode == kerr.KafkaStorageError.Code {
+			if sp.ErrorCode = errorCode(err); sp.ErrorCode == kerr.KafkaStorageError.Code && !errors.Is(err, remote.ErrCorrupt) {
 				b.log.Warn("fetch read failed", "topic", fp.p.t.name, "partition", fp.p.id, "err", err)
 			}
 			hasErr = true

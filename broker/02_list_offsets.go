@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -56,8 +57,10 @@ func (b *Broker) listOffset(p *partition, ts int64, sp *kmsg.ListOffsetsResponse
 	switch ts {
 	case -1:
 		sp.Offset = l.LogEndOffset()
-	case -2, -4:
+	case -2:
 		sp.Offset = l.LogStartOffset()
+	case -4:
+		sp.Offset = l.LocalLogStartOffset()
 	case -3:
 		off, t := l.MaxTimestamp()
 		sp.Offset, sp.Timestamp = off, t
@@ -77,14 +80,20 @@ func (b *Broker) listOffset(p *partition, ts int64, sp *kmsg.ListOffsetsResponse
 				b.log.Warn("max timestamp lookup", "topic", p.t.name, "partition", p.id, "err", err)
 			}
 		}
-	case -5, -6:
+	case -5:
+		// Latest tiered: the last offset in object storage (KIP-1005).
+		sp.Offset = -1
+		if segs := b.remoteSegments(p); len(segs) > 0 {
+			sp.Offset = segs[len(segs)-1].LastOffset
+		}
+	case -6:
 		sp.Offset = -1
 	default:
 		if ts < 0 {
 			sp.ErrorCode = kerr.InvalidRequest.Code
 			return
 		}
-		off, t, err := b.offsetForTimestamp(p, ts)
+		off, t, err := b.offsetForTimestamp(context.Background(), p, ts)
 		if err != nil {
 			b.log.Warn("offset for timestamp", "topic", p.t.name, "partition", p.id, "err", err)
 			sp.ErrorCode = kerr.KafkaStorageError.Code
@@ -98,14 +107,26 @@ func (b *Broker) listOffset(p *partition, ts int64, sp *kmsg.ListOffsetsResponse
 // ts: the time index names the first batch whose max timestamp qualifies,
 // and that batch's records are decoded to find the record itself (a batch's
 // records need not be in timestamp order). (-1, -1) when there is none.
-func (b *Broker) offsetForTimestamp(p *partition, ts int64) (int64, int64, error) {
+func (b *Broker) offsetForTimestamp(ctx context.Context, p *partition, ts int64) (int64, int64, error) {
 	l := p.log
-	off, _, ok, err := l.OffsetForTimestamp(ts)
-	if err != nil || !ok {
-		return -1, -1, err
+	off, ok, err := int64(-1), false, error(nil)
+	// Object storage first: it holds the older data.
+	for _, seg := range b.remoteSegments(p) {
+		if seg.MaxTimestamp >= ts && seg.LastOffset >= l.LogStartOffset() {
+			if off, ok, err = b.tier.rd.OffsetForTimestamp(ctx, p.t.id, p.id, ts); err != nil {
+				return -1, -1, err
+			}
+			break
+		}
 	}
+	if !ok {
+		if off, _, ok, err = l.OffsetForTimestamp(ts); err != nil || !ok {
+			return -1, -1, err
+		}
+	}
+	off = max(off, l.LogStartOffset())
 	for tries := 0; tries < 1000 && off < l.LogEndOffset(); tries++ {
-		batch, err := l.Read(off, 1)
+		batch, err := b.readAt(ctx, p, off, 1)
 		if err != nil || len(batch) == 0 {
 			return -1, -1, err
 		}

@@ -29,6 +29,7 @@ type Broker struct {
 	pids    pidAllocator
 	metrics *metrics
 	ready   readiness
+	tier    *tiering
 
 	ln      net.Listener
 	wg      sync.WaitGroup
@@ -55,12 +56,16 @@ func New(ctx context.Context, cfg Config, meta *metastore.Store) (*Broker, error
 	if b.clusterID, err = meta.ClusterID(ctx); err != nil {
 		return nil, fmt.Errorf("cluster id: %w", err)
 	}
+	if err := b.startTiering(ctx); err != nil {
+		return nil, err
+	}
 	topics, err := meta.ListTopics(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list topics: %w", err)
 	}
 	for _, t := range topics {
 		if _, err := b.openTopic(t); err != nil {
+			b.stopTiering()
 			b.closeLogs()
 			return nil, err
 		}
@@ -74,6 +79,7 @@ func New(ctx context.Context, cfg Config, meta *metastore.Store) (*Broker, error
 		Logger:                b.log.With("component", "group"),
 	}, groupStore{meta})
 	if err != nil {
+		b.stopTiering()
 		b.closeLogs()
 		return nil, fmt.Errorf("group coordinator: %w", err)
 	}
@@ -157,6 +163,7 @@ func (b *Broker) shutdown() {
 	b.connsMu.Unlock()
 	b.wg.Wait()
 	b.groups.Close()
+	b.stopTiering()
 	b.closeLogs()
 	b.log.Info("broker stopped")
 }

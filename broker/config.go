@@ -32,6 +32,8 @@ type Config struct {
 	TopicDefaults map[string]string
 
 	Logger *slog.Logger
+	// Tiering moves sealed segments to object storage; off without a bucket.
+	Tiering TieringConfig
 	// Registerer receives the broker's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
 }

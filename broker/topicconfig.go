@@ -180,6 +180,9 @@ func (b *Broker) logConfig(configs map[string]string) partlog.Config {
 		RetentionBytes:     b.configInt64(configs, "retention.bytes"),
 		IndexIntervalBytes: int(b.configInt64(configs, "index.interval.bytes")),
 	}
+	cfg.RemoteStorage = b.remoteEnabled(configs)
+	cfg.LocalRetentionMs = b.configInt64(configs, "local.retention.ms")
+	cfg.LocalRetentionBytes = b.configInt64(configs, "local.retention.bytes")
 	if pol, _ := b.topicConfigValue(configs, "cleanup.policy"); !strings.Contains(pol, "delete") {
 		// Compaction is not implemented: a compact-only topic keeps everything.
 		cfg.RetentionMs, cfg.RetentionBytes = -1, -1

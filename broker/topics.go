@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -102,7 +103,18 @@ func (b *Broker) openPartitions(t *topic, total int32) error {
 			}
 			return fmt.Errorf("open %s-%d: %w", t.name, i, err)
 		}
-		parts = append(parts, &partition{t: t, id: i, log: l})
+		p := &partition{t: t, id: i, log: l}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = b.attachRemote(ctx, p)
+		cancel()
+		if err != nil {
+			l.Close()
+			for _, p := range parts[len(t.parts):] {
+				p.log.Close()
+			}
+			return err
+		}
+		parts = append(parts, p)
 	}
 	b.mu.Lock()
 	t.parts = parts
@@ -202,6 +214,7 @@ func (b *Broker) deleteTopic(ctx context.Context, name string) error {
 	}
 	b.mu.Unlock()
 	if t != nil {
+		b.detachRemote(t, t.parts)
 		for _, p := range t.parts {
 			p.wake()
 			if err := p.log.Remove(); err != nil {

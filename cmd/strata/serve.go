@@ -24,13 +24,18 @@ import (
 	"github.com/strata-io/strata/broker/bridge"
 	"github.com/strata-io/strata/metastore"
 	"github.com/strata-io/strata/objstore"
+	"github.com/strata-io/strata/tiering/remote"
+	"github.com/strata-io/strata/tiering/upload"
 )
 
 type serveFlags struct {
 	config, kafkaAddr, advertise, httpAddr, dataDir, metastore, objstore, rack, logLevel string
 	nodeID, numPartitions, defaultRF, socketMax, fetchMax, memLimitMiB                   int
 	autoCreate, nodeIDFromHostname                                                       bool
-	rebalanceDelay, retentionCheck                                                       time.Duration
+	rebalanceDelay, retentionCheck, idleRoll                                             time.Duration
+	maxBacklog, cacheBytes                                                               int64
+	cacheDir                                                                             string
+	noTiering                                                                            bool
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -52,6 +57,11 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.rebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "group.initial.rebalance.delay.ms")
 	fs.IntVar(&f.fetchMax, "fetch-max-bytes", 16<<20, "fetch.max.bytes: largest fetch response (Kafka: 55 MiB; smaller keeps memory bounded)")
 	fs.IntVar(&f.memLimitMiB, "memory-limit-mib", 0, "Go runtime soft memory limit in MiB (0: none); GOMEMLIMIT, if set, wins")
+	fs.DurationVar(&f.idleRoll, "tiering-idle-roll", 10*time.Minute, "roll an active segment idle this long so quiet partitions reach object storage")
+	fs.Int64Var(&f.maxBacklog, "tiering-max-local-backlog-bytes", 10<<30, "un-uploaded bytes per partition before produce gets a retriable error (-1: no bound)")
+	fs.StringVar(&f.cacheDir, "remote-cache-dir", "", "chunk cache for reads from object storage (default <data-dir>/cache)")
+	fs.Int64Var(&f.cacheBytes, "remote-cache-bytes", 1<<30, "bytes of the remote chunk cache")
+	fs.BoolVar(&f.noTiering, "tiering-disable", false, "keep every segment local: no uploads to the object store")
 	fs.DurationVar(&f.retentionCheck, "log-retention-check-interval", 5*time.Minute, "log.retention.check.interval.ms")
 }
 
@@ -112,15 +122,15 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	if objURL == "" {
 		objURL = "file://" + filepath.Join(dataDir, "objects")
 	}
-	// Opened now so a bad --objstore fails at start; tiering will use it.
-	bucket, err := objstore.Open(ctx, objURL)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// A missing bucket or bad credentials stop the broker here.
+	bucket, err := objstore.OpenWith(ctx, objURL, objstore.OpenOptions{Registerer: reg, Logger: logger.With("component", "objstore")})
 	if err != nil {
 		return fmt.Errorf("object store %s: %w", objURL, err)
 	}
 	defer bucket.Close()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	start := time.Now()
 	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger, metastore.WithRegisterer(reg))
 	if err != nil {
@@ -131,6 +141,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 
 	b, err := broker.New(ctx, broker.Config{
 		Registerer:                 reg,
+		Tiering:                    tieringConfig(f, bucket, dataDir),
 		NodeID:                     int32(f.nodeID),
 		KafkaAddr:                  f.kafkaAddr,
 		AdvertiseAddr:              f.advertise,
@@ -220,4 +231,19 @@ func startHTTP(addr string, reg *prometheus.Registry, ready func(context.Context
 		}
 	}()
 	return srv, nil
+}
+
+func tieringConfig(f serveFlags, bucket objstore.Bucket, dataDir string) broker.TieringConfig {
+	if f.noTiering {
+		return broker.TieringConfig{}
+	}
+	cacheDir := f.cacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(dataDir, "cache")
+	}
+	return broker.TieringConfig{
+		Bucket: bucket,
+		Upload: upload.Config{IdleRollAfter: f.idleRoll, MaxLocalBacklogBytes: f.maxBacklog},
+		Remote: remote.Config{CacheDir: cacheDir, CacheBytes: f.cacheBytes},
+	}
 }

@@ -83,7 +83,8 @@ func (e *env) createTopic(name string, configs map[string]*string) {
 // produce writes n records numbered from first and returns when all are acknowledged.
 func (e *env) produce(topic string, first, n int64) {
 	e.t.Helper()
-	cl := e.client(kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(1<<20), kgo.ProducerLinger(5*time.Millisecond))
+	cl := e.client(kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(1<<20), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.NoCompression())) // real bytes on disk and in the bucket
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	errc := make(chan error, 1)
@@ -185,9 +186,15 @@ func TestTieredRoundTripAndRebuild(t *testing.T) {
 	const n = 200 << 10 // 200 MiB of 1 KiB records
 	e.produce("cold", 0, n)
 
+	last := time.Now()
 	waitFor(t, "segments in MinIO and a bounded local log", 2*time.Minute, func() bool {
-		_, size := e.objects("e2e/")
-		return size >= 190<<20 && localLogBytes(t, e.broker.DataDir) <= 4<<20
+		count, size := e.objects("e2e/")
+		local := localLogBytes(t, e.broker.DataDir)
+		if time.Since(last) > 10*time.Second {
+			t.Logf("waiting: %d objects, %d MiB in MinIO, local logs %d KiB", count, size>>20, local>>10)
+			last = time.Now()
+		}
+		return size >= 190<<20 && local <= 4<<20
 	})
 	count, size := e.objects("e2e/")
 	t.Logf("after produce: %d objects, %d MiB in MinIO, local logs %d KiB", count, size>>20, localLogBytes(t, e.broker.DataDir)>>10)
@@ -291,6 +298,6 @@ func TestCorruptObjectDetected(t *testing.T) {
 		t.Fatalf("consumer received %d records past a corrupt first segment", got)
 	}
 	waitFor(t, "the broker to log the corrupt object", 10*time.Second, func() bool {
-		return strings.Contains(e.broker.LogTail(200), first)
+		return strings.Contains(e.broker.LogTail(200), strings.TrimPrefix(first, "e2e/"))
 	})
 }

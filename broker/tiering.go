@@ -1,0 +1,185 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"time"
+
+	"github.com/strata-io/strata/broker/partlog"
+	"github.com/strata-io/strata/metastore"
+	"github.com/strata-io/strata/objstore"
+	"github.com/strata-io/strata/tiering/remote"
+	"github.com/strata-io/strata/tiering/remote/metamanifest"
+	"github.com/strata-io/strata/tiering/upload"
+)
+
+// TieringConfig configures tiered storage; it is off when Bucket is nil.
+type TieringConfig struct {
+	Bucket objstore.Bucket
+	Upload upload.Config
+	Remote remote.Config // CacheDir defaults to <data-dir>/cache
+}
+
+// tiering ties the partition logs to object storage: the uploader moves
+// sealed segments out, the remote reader serves offsets below the local
+// log start.
+type tiering struct {
+	bucket objstore.Bucket
+	up     *upload.Uploader
+	rd     *remote.Reader
+	cancel context.CancelFunc
+}
+
+func (b *Broker) startTiering(ctx context.Context) error {
+	tc := b.cfg.Tiering
+	if tc.Bucket == nil {
+		return nil
+	}
+	upCfg := tc.Upload
+	if upCfg.Registerer == nil {
+		upCfg.Registerer = b.cfg.Registerer
+	}
+	rdCfg := tc.Remote
+	if rdCfg.CacheDir == "" {
+		rdCfg.CacheDir = filepath.Join(b.cfg.DataDir, "cache")
+	}
+	rd, err := remote.New(rdCfg, tc.Bucket, metamanifest.New(b.meta), b.log.With("component", "remote"), b.cfg.Registerer)
+	if err != nil {
+		return fmt.Errorf("remote reader: %w", err)
+	}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if err := rd.Start(bg); err != nil {
+		cancel()
+		rd.Close()
+		return fmt.Errorf("remote reader: %w", err)
+	}
+	b.tier = &tiering{
+		bucket: tc.Bucket,
+		up:     upload.New(upCfg, tc.Bucket, b.meta, b.log.With("component", "upload")),
+		rd:     rd,
+		cancel: cancel,
+	}
+	return nil
+}
+
+// stopTiering uploads what is left (graceful shutdown: a single-node
+// broker can then be replaced without losing data) and stops the workers.
+func (b *Broker) stopTiering() {
+	if b.tier == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := b.tier.up.Flush(ctx); err != nil {
+		b.log.Warn("tiering: not every segment was uploaded before shutdown; the rest stays on local disk", "err", err)
+	}
+	b.tier.up.Close()
+	b.tier.rd.Close()
+	b.tier.cancel()
+}
+
+// tieredPartition is a partition as the uploader sees it.
+type tieredPartition struct{ p *partition }
+
+func (t tieredPartition) TopicID() [16]byte  { return t.p.t.id }
+func (t tieredPartition) Partition() int32   { return t.p.id }
+func (t tieredPartition) Log() *partlog.Log  { return t.p.log }
+func (t tieredPartition) LeaderEpoch() int32 { return 0 }
+func (b *Broker) remoteEnabled(configs map[string]string) bool {
+	if b.tier == nil {
+		return false
+	}
+	v, _ := b.topicConfigValue(configs, "remote.storage.enable")
+	return v == "true"
+}
+
+// attachRemote runs after a partition log is opened: a log that is empty
+// on disk but has segments in the manifest (a broker whose disk was
+// replaced) starts at the remote log end, and the partition is handed to
+// the uploader.
+func (b *Broker) attachRemote(ctx context.Context, p *partition) error {
+	if b.tier == nil || !p.log.Config().RemoteStorage {
+		return nil
+	}
+	if p.log.LogEndOffset() == 0 && p.log.LogStartOffset() == 0 {
+		segs, err := b.meta.ListSegments(ctx, p.t.id, p.id)
+		if err != nil {
+			return fmt.Errorf("list remote segments of %s-%d: %w", p.t.name, p.id, err)
+		}
+		if n := len(segs); n > 0 {
+			if err := p.log.ResetTo(segs[0].BaseOffset, segs[n-1].LastOffset+1); err != nil {
+				return fmt.Errorf("rebuild %s-%d from object storage: %w", p.t.name, p.id, err)
+			}
+			b.log.Info("partition rebuilt from object storage", "topic", p.t.name, "partition", p.id,
+				"log_start", segs[0].BaseOffset, "log_end", segs[n-1].LastOffset+1, "segments", n)
+		}
+	}
+	b.tier.up.Track(tieredPartition{p})
+	return nil
+}
+
+// detachRemote stops uploading a deleted topic's partitions, then removes
+// their manifest entries and, after that, their objects.
+func (b *Broker) detachRemote(t *topic, parts []*partition) {
+	if b.tier == nil {
+		return
+	}
+	for _, p := range parts {
+		b.tier.up.Untrack(tieredPartition{p})
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		for _, p := range parts {
+			removed, err := b.meta.DeleteSegments(ctx, t.id, p.id, math.MaxInt64)
+			if err != nil {
+				b.log.Warn("tiering: delete manifest entries of deleted topic", "topic", t.name, "partition", p.id, "err", err)
+				continue
+			}
+			for _, seg := range removed {
+				if err := b.tier.bucket.Delete(ctx, seg.Object); err != nil && !errors.Is(err, objstore.ErrNotFound) {
+					b.log.Warn("tiering: delete object of deleted topic", "object", seg.Object, "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// readAt reads stored batches at offset from the local log or, below the
+// local log start, from object storage.
+func (b *Broker) readAt(ctx context.Context, p *partition, offset int64, maxBytes int) ([]byte, error) {
+	data, err := p.log.Read(offset, maxBytes)
+	if !errors.Is(err, partlog.ErrOffsetNotLocal) || b.tier == nil {
+		return data, err
+	}
+	data, err = b.tier.rd.Read(ctx, p.t.id, p.id, offset, maxBytes)
+	if errors.Is(err, remote.ErrNotRemote) {
+		return nil, fmt.Errorf("%w: offset %d is neither local nor remote", partlog.ErrOffsetOutOfRange, offset)
+	}
+	// A corrupt object is logged once, naming it, by the remote reader.
+	return data, err
+}
+
+// isRemoteRead reports whether a read at offset must go to object storage.
+func (b *Broker) isRemoteRead(p *partition, offset int64) bool {
+	return b.tier != nil && offset < p.log.LocalLogStartOffset() && offset >= p.log.LogStartOffset()
+}
+
+// remoteSegments lists the partition's committed remote segments.
+func (b *Broker) remoteSegments(p *partition) []remote.Segment {
+	if b.tier == nil {
+		return nil
+	}
+	return b.tier.rd.Segments(p.t.id, p.id)
+}
+
+// acceptingProduce is false when a partition's un-uploaded backlog is over
+// its bound (object storage unreachable for long).
+func (b *Broker) acceptingProduce(p *partition) bool {
+	return b.tier == nil || !p.log.Config().RemoteStorage || b.tier.up.Accepting(tieredPartition{p})
+}
+
+var _ upload.Manifest = (*metastore.Store)(nil)

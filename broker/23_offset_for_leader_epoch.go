@@ -38,6 +38,11 @@ func handleOffsetForLeaderEpoch(b *Broker, c *conn, kreq kmsg.Request) reply {
 				sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
 			default:
 				sp.LeaderEpoch, sp.EndOffset = p.log.EndOffsetForEpoch(rp.LeaderEpoch)
+				if sp.LeaderEpoch < 0 {
+					if e, end, ok := b.remoteEndOffsetForEpoch(p, rp.LeaderEpoch); ok {
+						sp.LeaderEpoch, sp.EndOffset = e, end
+					}
+				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}

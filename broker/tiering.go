@@ -183,3 +183,33 @@ func (b *Broker) acceptingProduce(p *partition) bool {
 }
 
 var _ upload.Manifest = (*metastore.Store)(nil)
+
+// remoteEndOffsetForEpoch answers OffsetForLeaderEpoch from the remote
+// segments' leader epochs, for a partition whose local epoch cache knows
+// nothing (a broker rebuilt from object storage). Kafka's rules: the
+// latest epoch ends at the log end; an older one ends where the next
+// higher epoch starts; one newer than any known is undefined.
+func (b *Broker) remoteEndOffsetForEpoch(p *partition, epoch int32) (int32, int64, bool) {
+	segs := b.remoteSegments(p)
+	if len(segs) == 0 || epoch < 0 {
+		return -1, -1, false
+	}
+	latest := segs[len(segs)-1].LeaderEpoch
+	switch {
+	case epoch == latest:
+		return epoch, p.log.LogEndOffset(), true
+	case epoch > latest:
+		return -1, -1, true
+	}
+	floor := int32(-1)
+	for _, s := range segs {
+		if s.LeaderEpoch > epoch {
+			if floor < 0 {
+				floor = epoch // older than anything known, as Kafka answers
+			}
+			return floor, s.BaseOffset, true
+		}
+		floor = s.LeaderEpoch
+	}
+	return -1, -1, true
+}

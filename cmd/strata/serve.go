@@ -243,7 +243,7 @@ func tieringConfig(f serveFlags, bucket objstore.Bucket, dataDir string) broker.
 	}
 	return broker.TieringConfig{
 		Bucket: bucket,
-		Upload: upload.Config{IdleRollAfter: f.idleRoll, MaxLocalBacklogBytes: f.maxBacklog},
+		Upload: upload.Config{IdleRollAfter: f.idleRoll, MaxLocalBacklogBytes: f.maxBacklog, RetentionInterval: f.retentionCheck},
 		Remote: remote.Config{CacheDir: cacheDir, CacheBytes: f.cacheBytes},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strata-io/strata/test/harness"
 )
@@ -175,6 +176,49 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 
 func str(s string) *string { return &s }
 
+// checkOffsets asserts what a rebuilt partition of n records reports:
+// earliest 0, latest n, latest tiered near n, OffsetForLeaderEpoch(0) = n.
+func (e *env) checkOffsets(topic string, n int64) {
+	e.t.Helper()
+	ctx := context.Background()
+	cl := e.client()
+	for ts, check := range map[int64]func(int64) bool{
+		-2: func(o int64) bool { return o == 0 },
+		-1: func(o int64) bool { return o == n },
+		-5: func(o int64) bool { return o > n-2000 && o < n },
+	} {
+		req := kmsg.NewPtrListOffsetsRequest()
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Timestamp = ts
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		p := resp.Topics[0].Partitions[0]
+		if p.ErrorCode != 0 || !check(p.Offset) {
+			e.t.Errorf("ListOffsets(%d) after rebuild: offset %d, error %d", ts, p.Offset, p.ErrorCode)
+		}
+	}
+	req := kmsg.NewPtrOffsetForLeaderEpochRequest()
+	rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+	rp.LeaderEpoch, rp.CurrentLeaderEpoch = 0, -1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if p := resp.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.LeaderEpoch != 0 || p.EndOffset != n {
+		e.t.Errorf("OffsetForLeaderEpoch(0) after rebuild: epoch %d end %d error %d, want 0 %d", p.LeaderEpoch, p.EndOffset, p.ErrorCode, n)
+	}
+}
+
 // TestTieredRoundTripAndRebuild: 200 MiB through a topic with 1 MiB
 // segments and a 2 MiB local retention; the data lands in MinIO, the local
 // log stays bounded, a consumer from offset 0 reads it all; then the data
@@ -219,6 +263,7 @@ func TestTieredRoundTripAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.consumeAll("cold", n)
+	e.checkOffsets("cold", n)
 	// New records continue after the remote log end.
 	e.produce("cold", n, 10)
 	e.consumeAll("cold", n+10)

@@ -346,3 +346,53 @@ func TestCorruptObjectDetected(t *testing.T) {
 		return strings.Contains(e.broker.LogTail(200), strings.TrimPrefix(first, "e2e/"))
 	})
 }
+
+// TestRemoteDeletes: DeleteRecords below the local log start moves the log
+// start and removes the remote segments below it (manifest first, objects
+// after); DeleteTopics removes every object of the topic.
+func TestRemoteDeletes(t *testing.T) {
+	e := setup(t)
+	e.createTopic("deletes", map[string]*string{"segment.bytes": str("1048576"), "local.retention.bytes": str("1048576")})
+	const n = 20 << 10
+	e.produce("deletes", 0, n)
+	waitFor(t, "segments uploaded and deleted locally", time.Minute, func() bool {
+		_, size := e.objects("e2e/")
+		return size >= 18<<20 && localLogBytes(t, e.broker.DataDir) <= 3<<20
+	})
+	before, _ := e.objects("e2e/")
+	ctx := context.Background()
+	adm := kadm.NewClient(e.client())
+	del := kadm.Offsets{}
+	del.AddOffset("deletes", 0, 10000, -1)
+	resp, err := adm.DeleteRecords(ctx, del)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := resp.Lookup("deletes", 0); r.Err != nil || r.LowWatermark != 10000 {
+		t.Fatalf("DeleteRecords: low watermark %d, err %v", r.LowWatermark, r.Err)
+	}
+	starts, err := adm.ListStartOffsets(ctx, "deletes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := starts.Lookup("deletes", 0); s.Offset != 10000 {
+		t.Fatalf("earliest after DeleteRecords = %d, want 10000", s.Offset)
+	}
+	cl := e.client(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"deletes": {0: kgo.NewOffset().AtStart()}}))
+	fs := cl.PollRecords(ctx, 1)
+	if recs := fs.Records(); len(recs) == 0 || recs[0].Offset != 10000 || !bytes.Equal(recs[0].Value, value(10000)) {
+		t.Fatalf("first record from earliest: %v %v", recs, fs.Errors())
+	}
+	waitFor(t, "remote segments below the log start to be deleted", time.Minute, func() bool {
+		after, _ := e.objects("e2e/")
+		return after < before-5
+	})
+
+	if resp, err := adm.DeleteTopics(ctx, "deletes"); err != nil || resp.Error() != nil {
+		t.Fatalf("delete topic: %v %v", err, resp.Error())
+	}
+	waitFor(t, "the deleted topic's objects to be removed", time.Minute, func() bool {
+		after, _ := e.objects("e2e/")
+		return after == 0
+	})
+}

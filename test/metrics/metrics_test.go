@@ -274,7 +274,7 @@ func TestDashboardUsesRealMetrics(t *testing.T) {
 // the metric: error counters have no samples until an error happens.
 func declared(t *testing.T, root, name string) bool {
 	t.Helper()
-	for _, dir := range []string{"broker", "metastore"} {
+	for _, dir := range []string{"broker", "metastore", "objstore", "tiering/upload", "tiering/remote"} {
 		files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
 		for _, f := range files {
 			src, err := os.ReadFile(f)

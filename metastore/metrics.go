@@ -14,6 +14,7 @@ type Option func(*options)
 
 type options struct {
 	reg prometheus.Registerer
+	tls tlsFiles
 }
 
 // WithRegisterer registers etcd client metrics (request latency and errors

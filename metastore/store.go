@@ -2,6 +2,7 @@ package metastore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"google.golang.org/grpc"
@@ -159,6 +160,15 @@ func Open(ctx context.Context, specStr, dataDir string, logger *slog.Logger, opt
 	if err != nil {
 		return nil, err
 	}
+	var tlsCfg *tls.Config
+	if o.tls.set() {
+		if sp.embedded {
+			return nil, errors.New("metastore: TLS options apply to an external etcd (etcd:// spec); the embedded metastore listens on loopback without TLS")
+		}
+		if tlsCfg, err = o.tls.clientTLSConfig(); err != nil {
+			return nil, err
+		}
+	}
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -188,6 +198,7 @@ func Open(ctx context.Context, specStr, dataDir string, logger *slog.Logger, opt
 		DialTimeout: dialTimeout,
 		Context:     context.WithoutCancel(ctx),
 		Logger:      newZapBridge(logger.With("etcd", "client"), zapcore.ErrorLevel, nil),
+		TLS:         tlsCfg,
 	}
 	if o.reg != nil {
 		cfg.DialOptions = append(cfg.DialOptions, grpc.WithChainUnaryInterceptor(requestMetrics(o.reg)))
@@ -207,6 +218,8 @@ func Open(ctx context.Context, specStr, dataDir string, logger *slog.Logger, opt
 		cli.Close()
 		if emb != nil {
 			emb.close()
+		} else if why := explainTLSFailure(ctx, endpoints[0], tlsCfg); why != nil {
+			return nil, fmt.Errorf("metastore: etcd %v not reachable: %w (%w)", endpoints, why, err)
 		}
 		return nil, fmt.Errorf("metastore: etcd %v not reachable: %w", endpoints, err)
 	}

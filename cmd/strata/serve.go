@@ -36,6 +36,7 @@ type serveFlags struct {
 	maxBacklog, cacheBytes                                                               int64
 	cacheDir                                                                             string
 	noTiering                                                                            bool
+	metastoreCA, metastoreCert, metastoreKey                                             string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -47,6 +48,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP address for /metrics, /healthz, /readyz")
 	fs.StringVar(&f.dataDir, "data-dir", "./data", "local hot segments, caches and the embedded metastore")
 	fs.StringVar(&f.metastore, "metastore", "embedded", "embedded, or etcd://host:2379,host:2379/prefix")
+	fs.StringVar(&f.metastoreCA, "metastore-ca-file", "", "PEM CA bundle to verify an external etcd's certificate; setting it turns on TLS to etcd")
+	fs.StringVar(&f.metastoreCert, "metastore-cert-file", "", "PEM client certificate for an external etcd run with --client-cert-auth")
+	fs.StringVar(&f.metastoreKey, "metastore-key-file", "", "PEM private key of --metastore-cert-file")
 	fs.StringVar(&f.objstore, "objstore", "", "object store URL (default file://<data-dir>/objects)")
 	fs.StringVar(&f.rack, "rack", "", "rack / availability zone")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -132,7 +136,8 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	defer bucket.Close()
 
 	start := time.Now()
-	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger, metastore.WithRegisterer(reg))
+	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger, metastore.WithRegisterer(reg),
+		metastore.WithTLS(f.metastoreCA, f.metastoreCert, f.metastoreKey))
 	if err != nil {
 		return fmt.Errorf("metastore: %w", err)
 	}

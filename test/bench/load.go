@@ -47,7 +47,7 @@ func producerOpts(addr string, acks ackMode) []kgo.Opt {
 		kgo.MaxBufferedRecords(1 << 20),
 		kgo.ProduceRequestTimeout(30 * time.Second),
 		kgo.RecordRetries(3),
-		kgo.RecordDeliveryTimeout(2*time.Minute), // a hung broker fails the run instead of stalling it
+		kgo.RecordDeliveryTimeout(2 * time.Minute), // a hung broker fails the run instead of stalling it
 	}
 	switch acks {
 	case acksAll:
@@ -74,13 +74,19 @@ func payload(n int) []byte {
 // createTopic creates a topic with RF 1 and waits until its metadata shows
 // every partition with a leader.
 func createTopic(ctx context.Context, addr, topic string, partitions int32) error {
+	return createTopicWith(ctx, addr, topic, partitions, nil)
+}
+
+// createTopicWith is createTopic with topic configs (Kafka names, e.g.
+// "segment.bytes").
+func createTopicWith(ctx context.Context, addr, topic string, partitions int32, configs map[string]*string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return fmt.Errorf("admin client: %w", err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, topic)
+	resp, err := adm.CreateTopic(ctx, partitions, 1, configs, topic)
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}

@@ -39,6 +39,10 @@ type flags struct {
 	tcpBytes    int64
 	skipMachine bool
 	verbose     bool
+
+	tiering      bool
+	tieringBytes int64
+	tieringOnly  bool
 }
 
 func parseFlags(args []string) (flags, error) {
@@ -59,6 +63,9 @@ func parseFlags(args []string) (flags, error) {
 	fs.Int64Var(&f.tcpBytes, "tcp-bytes", 2<<30, "bytes sent by the loopback TCP probe")
 	fs.BoolVar(&f.skipMachine, "skip-machine", false, "skip the disk and TCP ceilings")
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
+	fs.BoolVar(&f.tiering, "tiering", true, "run the tiering section (strata with a MinIO bucket) after the main table")
+	fs.Int64Var(&f.tieringBytes, "tiering-bytes", 1<<30, "bytes of the cold data set the tiering section reads back")
+	fs.BoolVar(&f.tieringOnly, "tiering-only", false, "run only the tiering section (no brokers table, no machine ceilings)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -70,8 +77,11 @@ func parseFlags(args []string) (flags, error) {
 	if _, err := parseAcks(f.acks); err != nil {
 		return f, err
 	}
-	if f.duration <= 0 || f.bytes <= 0 || f.rate <= 0 || f.latencyDur <= 0 || f.producers <= 0 {
-		return f, fmt.Errorf("-duration, -bytes, -rate, -latency-duration and -producers must be positive")
+	if f.duration <= 0 || f.bytes <= 0 || f.rate <= 0 || f.latencyDur <= 0 || f.producers <= 0 || f.tieringBytes <= 0 {
+		return f, fmt.Errorf("-duration, -bytes, -rate, -latency-duration, -producers and -tiering-bytes must be positive")
+	}
+	if f.tieringOnly && !f.tiering {
+		return f, fmt.Errorf("-tiering-only contradicts -tiering=false")
 	}
 	return f, nil
 }
@@ -124,8 +134,25 @@ func run() error {
 		Rate:        f.rate * 1e6,
 		LatencyDur:  f.latencyDur,
 	}
-	acks, _ := parseAcks(f.acks)
 
+	out := os.Stdout
+	if !f.tieringOnly {
+		runMain(ctx, out, root, f, cfg, log)
+	}
+	if f.tiering {
+		if !f.tieringOnly {
+			fmt.Fprintln(out)
+		}
+		res := runTiering(ctx, tieringOptions{Root: root, Bytes: f.tieringBytes, Load: cfg, Log: log})
+		writeTiering(out, res, f.markdown)
+	}
+	return ctx.Err()
+}
+
+// runMain runs the brokers table (strata and kfake) and the machine
+// ceilings and prints them.
+func runMain(ctx context.Context, out io.Writer, root string, f flags, cfg loadConfig, log *slog.Logger) {
+	acks, _ := parseAcks(f.acks)
 	var c ceilings
 	if !f.skipMachine {
 		c = measureCeilings(ctx, root, f, log)
@@ -143,7 +170,6 @@ func run() error {
 			func() (*harness.Broker, target, error) { return startKfake(ctx, root, cfg.Partitions) })...)
 	}
 
-	out := os.Stdout
 	fmt.Fprintf(out, "load: %d B records, %d partitions, %d producers, batches <= 1 MiB, linger 5 ms; throughput phase <= %d MiB or %s; latency at %.0f MB/s for %s (MB = 10^6 B)\n\n",
 		cfg.RecordSize, cfg.Partitions, cfg.Producers, cfg.MaxBytes>>20, cfg.MaxDuration, f.rate, cfg.LatencyDur)
 	writeTable(out, rows, f.markdown)
@@ -153,7 +179,6 @@ func run() error {
 		writeCeilings(out, c)
 	}
 	writeRatios(out, targetRatios(rows, c))
-	return ctx.Err()
 }
 
 // benchBroker starts one broker, runs the suite against it and stops it. A

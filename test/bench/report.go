@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -58,25 +59,52 @@ func ms(d time.Duration) string {
 
 // writeTable prints the rows as an aligned text table or as markdown.
 func writeTable(w io.Writer, rows []row, markdown bool) {
+	cells := make([][]string, len(rows))
+	for i, r := range rows {
+		cells[i] = r.cells()
+	}
+	writeGrid(w, tableHeader, cells, markdown, 2)
+}
+
+// writeGrid prints a table as right-aligned text columns or as markdown,
+// where the first textCols columns are left-aligned text.
+func writeGrid(w io.Writer, header []string, rows [][]string, markdown bool, textCols int) {
 	if markdown {
-		fmt.Fprintf(w, "| %s |\n", strings.Join(tableHeader, " | "))
-		seps := make([]string, len(tableHeader))
+		fmt.Fprintf(w, "| %s |\n", strings.Join(header, " | "))
+		seps := make([]string, len(header))
 		for i := range seps {
 			seps[i] = "---"
-			if i >= 2 {
+			if i >= textCols {
 				seps[i] = "---:"
 			}
 		}
 		fmt.Fprintf(w, "|%s|\n", strings.Join(seps, "|"))
-		for _, r := range rows {
-			fmt.Fprintf(w, "| %s |\n", strings.Join(r.cells(), " | "))
+		for _, c := range rows {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(c, " | "))
 		}
 		return
 	}
+	// tabwriter aligns every column one way; pad the text columns so they
+	// read left-aligned.
+	all := append([][]string{header}, rows...)
+	for col := 0; col < textCols; col++ {
+		width := 0
+		for _, c := range all {
+			if col < len(c) {
+				width = max(width, len(c[col]))
+			}
+		}
+		for i, c := range all {
+			if col < len(c) {
+				c = slices.Clone(c)
+				c[col] += strings.Repeat(" ", width-len(c[col]))
+				all[i] = c
+			}
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\t\n", strings.Join(tableHeader, "\t"))
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t\n", strings.Join(r.cells(), "\t"))
+	for _, c := range all {
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(c, "\t"))
 	}
 	_ = tw.Flush()
 }

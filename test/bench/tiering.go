@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	mc "github.com/minio/minio-go/v7"
+
+	"github.com/strata-io/strata/test/harness"
+)
+
+// Topic shapes of the tiering section. Small segments seal and upload
+// during a produce phase; a local retention of one segment leaves a cold
+// data set almost entirely in the bucket.
+const (
+	tierBucket        = "strata-bench"
+	tierSegmentBytes  = 8 << 20
+	tierLocalRetBytes = 8 << 20
+	// tierLatencyCache is the chunk cache of the broker in the latency
+	// phases: far below the data set, so a looping reader stays cold.
+	tierLatencyCache = 64 << 20
+)
+
+// tieringOptions are the tiering section's inputs.
+type tieringOptions struct {
+	Root  string     // parent of MinIO's and the brokers' directories
+	Bytes int64      // size of the cold data set
+	Load  loadConfig // the main section's load, reused for produce and latency
+	Log   *slog.Logger
+}
+
+// tieringEnv is the MinIO server and client one section run shares.
+type tieringEnv struct {
+	o     tieringOptions
+	minio *harness.Minio
+	s3    *mc.Client
+	env   []string // AWS credentials for strata's s3 backend
+}
+
+func (e *tieringEnv) objstoreURL(prefix string) string {
+	return fmt.Sprintf("s3://%s/%s?endpoint=%s&region=us-east-1", tierBucket, prefix, e.minio.URL())
+}
+
+// runTiering measures issue 3's bench targets against strata with a MinIO
+// bucket. Without MinIO it returns a result that says why it skipped.
+func runTiering(ctx context.Context, o tieringOptions) tieringResult {
+	start := time.Now()
+	res := tieringResult{Bytes: o.Bytes, SegmentBytes: tierSegmentBytes, LocalRetBytes: tierLocalRetBytes,
+		RatePerSec: o.Load.Rate, Partitions: o.Load.Partitions, LatencyCacheBytes: tierLatencyCache}
+	if _, err := harness.MinioBinary(); err != nil {
+		res.Skipped = err.Error()
+		return res
+	}
+	dir := filepath.Join(o.Root, "tiering")
+	o.Log.Info("tiering: starting minio")
+	m, err := harness.StartMinio(ctx, filepath.Join(dir, "minio"))
+	if err != nil {
+		res.Skipped = fmt.Sprintf("MinIO did not start: %v", err)
+		return res
+	}
+	defer func() {
+		if err := m.Stop(); err != nil {
+			o.Log.Warn("stop minio", "err", err)
+		}
+	}()
+	if err := m.CreateBucket(ctx, tierBucket); err != nil {
+		res.Skipped = err.Error()
+		return res
+	}
+	s3, err := m.Client()
+	if err != nil {
+		res.Skipped = fmt.Sprintf("minio client: %v", err)
+		return res
+	}
+	e := &tieringEnv{o: o, minio: m, s3: s3, env: []string{
+		"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_REGION=us-east-1",
+	}}
+
+	res.ProduceOff = e.produceOnce(ctx, filepath.Join(dir, "off"), "--tiering-disable")
+	res.ProduceOn = e.produceOnce(ctx, filepath.Join(dir, "on"), "--objstore", e.objstoreURL("tput"))
+	e.coldPhases(ctx, filepath.Join(dir, "cold"), &res)
+	res.Elapsed = time.Since(start)
+	return res
+}
+
+// produceOnce starts a strata with flags, warms it up briefly, runs the
+// main section's acks=1 throughput phase once into a topic with small
+// segments, and stops it.
+func (e *tieringEnv) produceOnce(ctx context.Context, dataDir string, flags ...string) measured[produceResult] {
+	log := e.o.Log
+	p, err := newStrataProc(dataDir, e.env)
+	if err != nil {
+		return measure(produceResult{}, err)
+	}
+	if err := p.Start(ctx, flags...); err != nil {
+		return measure(produceResult{}, err)
+	}
+	defer func() {
+		if err := p.Stop(); err != nil {
+			log.Warn("tiering: stop", "err", err)
+		}
+	}()
+	cfg := e.o.Load
+	warm := cfg
+	warm.MaxBytes, warm.MaxDuration = min(cfg.MaxBytes, 256<<20), 3*time.Second
+	if pres, err := e.produceTopic(ctx, p.Addr, "warm-up", warm, true); err != nil {
+		log.Warn("tiering: warm-up", "flags", flags, "bytes", pres.Bytes, "err", err)
+	}
+	pres, err := e.produceTopic(ctx, p.Addr, "measured", cfg, false)
+	log.Info("tiering: produced", "flags", flags, "bytes", pres.Bytes, "MB/s", pres.MBps(), "err", err)
+	return measure(pres, err)
+}
+
+// produceTopic runs the throughput phase with cfg into a fresh topic with
+// small segments, deleting it afterwards if asked.
+func (e *tieringEnv) produceTopic(ctx context.Context, addr, name string, cfg loadConfig, drop bool) (produceResult, error) {
+	topic := fmt.Sprintf("tier-tput-%s-%d", name, time.Now().UnixNano())
+	configs := map[string]*string{"segment.bytes": ptr(strconv.Itoa(tierSegmentBytes))}
+	if err := withTimeout(ctx, time.Minute, func(ctx context.Context) error {
+		return createTopicWith(ctx, addr, topic, cfg.Partitions, configs)
+	}); err != nil {
+		return produceResult{}, err
+	}
+	var pres produceResult
+	err := withTimeout(ctx, cfg.MaxDuration+2*time.Minute, func(ctx context.Context) (err error) {
+		pres, err = runProduce(ctx, addr, topic, acksLeader, cfg)
+		return err
+	})
+	if drop {
+		_ = withTimeout(ctx, 30*time.Second, func(ctx context.Context) error { return deleteTopic(ctx, addr, topic) })
+	}
+	return pres, err
+}
+
+// coldPhases writes the cold data set, then measures reads of it (plain
+// GETs, strata cold, strata warm) and produce latency with and without a
+// cold reader.
+func (e *tieringEnv) coldPhases(ctx context.Context, dataDir string, res *tieringResult) {
+	log := e.o.Log
+	fail := func(err error) {
+		for _, m := range []*error{&res.Reference.Err, &res.Cold.Err, &res.Warm.Err, &res.LatencyBase.Err, &res.LatencyCold.Err} {
+			if *m == nil {
+				*m = err
+			}
+		}
+	}
+	p, err := newStrataProc(dataDir, e.env)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer func() {
+		if err := p.Stop(); err != nil {
+			log.Warn("tiering: stop", "err", err)
+		}
+	}()
+	base := []string{"--objstore", e.objstoreURL("cold"), "--tiering-idle-roll", "2s", "--log-retention-check-interval", "1s"}
+	cache := func(n int, bytes int64) []string {
+		return slices.Concat(base, []string{"--remote-cache-dir", filepath.Join(dataDir, fmt.Sprintf("cache-%d", n)),
+			"--remote-cache-bytes", strconv.FormatInt(bytes, 10)})
+	}
+	bigCache := e.o.Bytes + e.o.Bytes/2 + 64<<20
+
+	// The data set: one partition, produced as fast as strata takes it,
+	// then left until only the last segments are local.
+	if err := p.Start(ctx, cache(1, bigCache)...); err != nil {
+		fail(err)
+		return
+	}
+	const topic = "tier-cold"
+	if err := withTimeout(ctx, time.Minute, func(ctx context.Context) error {
+		return createTopicWith(ctx, p.Addr, topic, 1, map[string]*string{
+			"segment.bytes":         ptr(strconv.Itoa(tierSegmentBytes)),
+			"local.retention.bytes": ptr(strconv.Itoa(tierLocalRetBytes)),
+		})
+	}); err != nil {
+		fail(err)
+		return
+	}
+	load := e.o.Load
+	load.MaxBytes, load.MaxDuration = e.o.Bytes, 5*time.Minute
+	log.Info("tiering: writing the cold data set", "bytes", e.o.Bytes)
+	var pres produceResult
+	if err := withTimeout(ctx, load.MaxDuration+time.Minute, func(ctx context.Context) (err error) {
+		pres, err = runProduce(ctx, p.Addr, topic, acksLeader, load)
+		return err
+	}); err != nil {
+		fail(fmt.Errorf("writing the cold data set: %w", err))
+		return
+	}
+	localBound := int64(tierLocalRetBytes + tierSegmentBytes + 1<<20)
+	if err := withTimeout(ctx, 3*time.Minute, func(ctx context.Context) (err error) {
+		res.Uploaded, res.LocalLeft, err = waitTiered(ctx, e.s3, tierBucket, "cold/", dataDir, pres.Bytes, localBound)
+		return err
+	}); err != nil {
+		fail(fmt.Errorf("%w\n%s", err, p.LogTail(10)))
+		return
+	}
+	log.Info("tiering: data set in the bucket", "uploaded", res.Uploaded, "local", res.LocalLeft)
+
+	// Reads: a fresh, empty chunk cache big enough to hold everything.
+	if err := p.Start(ctx, cache(2, bigCache)...); err != nil {
+		fail(err)
+		return
+	}
+	objs, err := segmentObjects(ctx, e.s3, tierBucket, "cold/")
+	if err == nil {
+		log.Info("tiering: plain GET read", "objects", len(objs))
+		err = withTimeout(ctx, 5*time.Minute, func(ctx context.Context) (err error) {
+			res.Reference.Res, err = readObjectsPlain(ctx, e.s3, tierBucket, objs)
+			return err
+		})
+	}
+	res.Reference.OK, res.Reference.Err = err == nil, err
+	for _, m := range []*measured[consumeResult]{&res.Cold, &res.Warm} {
+		log.Info("tiering: strata read", "cold", m == &res.Cold)
+		m.Res, m.Err = runConsume(ctx, p.Addr, topic, 5*time.Minute)
+		m.OK = m.Err == nil
+		log.Info("tiering: strata read done", "cold", m == &res.Cold, "MB/s", m.Res.MBps(), "err", m.Err)
+	}
+
+	// Latency: a fresh cache far smaller than the data set, so the cold
+	// reader never turns warm.
+	if err := p.Start(ctx, cache(3, tierLatencyCache)...); err != nil {
+		fail(err)
+		return
+	}
+	res.LatencyBase = e.latency(ctx, p.Addr, "base")
+	total, err := topicRecords(ctx, p.Addr, topic)
+	if err != nil {
+		res.LatencyCold.Err = err
+		return
+	}
+	rctx, stopReader := context.WithCancel(ctx)
+	var reader coldReader
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		reader.run(rctx, p.Addr, topic, total)
+	}()
+	// Let the reader get going before the clock starts.
+	for deadline := time.Now().Add(10 * time.Second); reader.bytes.Load() == 0 && time.Now().Before(deadline) && reader.Err() == nil; {
+		time.Sleep(50 * time.Millisecond)
+	}
+	before, t0 := reader.bytes.Load(), time.Now()
+	res.LatencyCold = e.latency(ctx, p.Addr, "cold")
+	res.ReaderDuring = consumeResult{Bytes: reader.bytes.Load() - before, Elapsed: time.Since(t0)}
+	stopReader()
+	<-readerDone
+	if err := reader.Err(); err != nil {
+		res.LatencyCold.OK = false
+		res.LatencyCold.Err = joinErr(res.LatencyCold.Err, err)
+	} else if res.ReaderDuring.Bytes == 0 {
+		res.LatencyCold.OK = false
+		res.LatencyCold.Err = joinErr(res.LatencyCold.Err, errors.New("the cold reader read nothing during the latency phase"))
+	}
+}
+
+// latency runs the main section's fixed-rate acks=1 latency phase on a
+// fresh topic.
+func (e *tieringEnv) latency(ctx context.Context, addr, name string) measured[latencyResult] {
+	cfg := e.o.Load
+	topic := fmt.Sprintf("tier-lat-%s-%d", name, time.Now().UnixNano())
+	if err := withTimeout(ctx, time.Minute, func(ctx context.Context) error {
+		return createTopic(ctx, addr, topic, cfg.Partitions)
+	}); err != nil {
+		return measure(latencyResult{}, err)
+	}
+	defer func() {
+		_ = withTimeout(ctx, 30*time.Second, func(ctx context.Context) error { return deleteTopic(ctx, addr, topic) })
+	}()
+	var lres latencyResult
+	err := withTimeout(ctx, cfg.LatencyDur+2*time.Minute, func(ctx context.Context) (err error) {
+		lres, err = runLatency(ctx, addr, topic, acksLeader, cfg)
+		return err
+	})
+	if err == nil && lres.Samples == 0 {
+		err = errors.New("no latency samples")
+	}
+	e.o.Log.Info("tiering: latency", "phase", name, "p99", lres.P99, "achieved MB/s", lres.AchievedMBps, "err", err)
+	return measure(lres, err)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	mc "github.com/minio/minio-go/v7"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// referenceChunk is the size of each ranged GET of the plain reference read.
+const referenceChunk = 4 << 20
+
+// segmentObjects lists the segment objects (*.seg) under prefix, sorted by
+// key, which within one partition is base-offset order.
+func segmentObjects(ctx context.Context, s3 *mc.Client, bucket, prefix string) ([]mc.ObjectInfo, error) {
+	var out []mc.ObjectInfo
+	for o := range s3.ListObjects(ctx, bucket, mc.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return nil, fmt.Errorf("list %s/%s: %w", bucket, prefix, o.Err)
+		}
+		if strings.HasSuffix(o.Key, ".seg") {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b mc.ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+func objectBytes(objs []mc.ObjectInfo) int64 {
+	var n int64
+	for _, o := range objs {
+		n += o.Size
+	}
+	return n
+}
+
+// readObjectsPlain reads every object whole with one reader, in sequential
+// ranged GETs of referenceChunk bytes: what a client of the store alone
+// gets, the reference for the cold read through strata.
+func readObjectsPlain(ctx context.Context, s3 *mc.Client, bucket string, objs []mc.ObjectInfo) (readResult, error) {
+	var res readResult
+	start := time.Now()
+	for _, o := range objs {
+		for off := int64(0); off < o.Size; off += referenceChunk {
+			end := min(off+referenceChunk, o.Size) - 1
+			opts := mc.GetObjectOptions{}
+			if err := opts.SetRange(off, end); err != nil {
+				return res, fmt.Errorf("range %d-%d: %w", off, end, err)
+			}
+			obj, err := s3.GetObject(ctx, bucket, o.Key, opts)
+			if err != nil {
+				return res, fmt.Errorf("get %s: %w", o.Key, err)
+			}
+			n, err := io.Copy(io.Discard, obj)
+			obj.Close()
+			res.Bytes += n
+			if err != nil {
+				return res, fmt.Errorf("read %s at %d: %w", o.Key, off, err)
+			}
+			if n != end-off+1 {
+				return res, fmt.Errorf("read %s at %d: got %d bytes, want %d", o.Key, off, n, end-off+1)
+			}
+		}
+		res.Objects++
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// localLogBytes sums the *.log files under the broker's data directory.
+func localLogBytes(dataDir string) int64 {
+	var total int64
+	_ = filepath.WalkDir(filepath.Join(dataDir, "logs"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".log") {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			total += info.Size()
+		}
+		return nil
+	})
+	return total
+}
+
+// waitTiered waits until at most localBound bytes of log are left on the
+// broker's disk and the bucket holds segment objects for the rest of
+// produced bytes, i.e. the data set is (nearly) only in object storage.
+func waitTiered(ctx context.Context, s3 *mc.Client, bucket, prefix, dataDir string, produced, localBound int64) (uploaded, local int64, err error) {
+	for {
+		local = localLogBytes(dataDir)
+		objs, lerr := segmentObjects(ctx, s3, bucket, prefix)
+		uploaded = objectBytes(objs)
+		if lerr == nil && local <= localBound && uploaded >= produced-localBound {
+			return uploaded, local, nil
+		}
+		select {
+		case <-ctx.Done():
+			return uploaded, local, fmt.Errorf("waiting for the data to tier (%d MiB uploaded of %d MiB produced, %d MiB local, bound %d MiB): %w",
+				uploaded>>20, produced>>20, local>>20, localBound>>20, errors.Join(ctx.Err(), lerr))
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// coldReader reads topic from the start over and over with one consumer
+// until ctx ends, counting the value bytes it gets: a historical consumer
+// that keeps the cold path busy.
+type coldReader struct {
+	bytes, records atomic.Int64
+	err            atomic.Pointer[error]
+}
+
+func (c *coldReader) run(ctx context.Context, addr, topic string, total int64) {
+	for ctx.Err() == nil {
+		if err := c.pass(ctx, addr, topic, total); err != nil && ctx.Err() == nil {
+			c.err.CompareAndSwap(nil, &err)
+			return
+		}
+	}
+}
+
+// pass reads total records of topic once from offset 0.
+func (c *coldReader) pass(ctx context.Context, addr, topic string, total int64) error {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(addr),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(64<<20),
+		kgo.FetchMaxPartitionBytes(16<<20),
+		kgo.FetchMaxWait(500*time.Millisecond),
+	)
+	if err != nil {
+		return fmt.Errorf("cold reader client: %w", err)
+	}
+	defer cl.Close()
+	for got := int64(0); got < total; {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			ferr = errors.Join(ferr, fmt.Errorf("cold reader fetch %s/%d: %w", t, p, err))
+		})
+		if ferr != nil {
+			return ferr
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			got++
+			c.records.Add(1)
+			c.bytes.Add(int64(len(r.Value) + len(r.Key)))
+		})
+	}
+	return nil
+}
+
+// Err is the first error that stopped the reader, if any.
+func (c *coldReader) Err() error {
+	if p := c.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}

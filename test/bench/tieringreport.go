@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// measured is one phase's outcome: OK only when the phase ran to the end
+// without error; Err says why not.
+type measured[T any] struct {
+	Res T
+	OK  bool
+	Err error
+}
+
+func measure[T any](res T, err error) measured[T] {
+	return measured[T]{Res: res, OK: err == nil, Err: err}
+}
+
+// readResult is a plain read of objects straight from the object store.
+type readResult struct {
+	Objects int
+	Bytes   int64
+	Elapsed time.Duration
+}
+
+// MBps is object bytes read per second in MB/s.
+func (r readResult) MBps() float64 { return mbps(r.Bytes, r.Elapsed) }
+
+// tieringResult is everything the tiering section measured. A zero
+// measured value (OK false, Err nil) means the phase did not run.
+type tieringResult struct {
+	Skipped string // non-empty: the whole section did not run, and why
+
+	Bytes         int64 // size of the cold data set asked for
+	SegmentBytes  int64 // segment.bytes of the bench topics
+	LocalRetBytes int64 // local.retention.bytes of the cold topic
+	RatePerSec    float64
+	Partitions    int32 // of the produce and latency topics
+	// LatencyCacheBytes is the chunk cache in the latency phases.
+	LatencyCacheBytes int64
+	Elapsed           time.Duration // the whole section
+
+	ProduceOff, ProduceOn measured[produceResult]
+
+	Uploaded  int64 // bytes of segment objects in the bucket before the cold read
+	LocalLeft int64 // bytes of local log left for the cold topic
+	Reference measured[readResult]
+	Cold      measured[consumeResult]
+	Warm      measured[consumeResult]
+
+	LatencyBase, LatencyCold measured[latencyResult]
+	ReaderDuring             consumeResult // what the cold reader read during LatencyCold
+}
+
+var tieringHeader = []string{"tiering", "MB/s", "p50 ms", "p99 ms", "p999 ms"}
+
+// tieringCells is the second table: one line per measurement.
+func tieringCells(r tieringResult) [][]string {
+	na := "n/a"
+	tput := func(name string, ok bool, v float64) []string {
+		c := []string{name, na, "", "", ""}
+		if ok {
+			c[1] = fmt.Sprintf("%.1f", v)
+		}
+		return c
+	}
+	lat := func(name string, m measured[latencyResult]) []string {
+		c := []string{name, na, na, na, na}
+		if m.OK && m.Res.Samples > 0 {
+			c[1] = fmt.Sprintf("%.1f", m.Res.AchievedMBps)
+			c[2], c[3], c[4] = ms(m.Res.P50), ms(m.Res.P99), ms(m.Res.P999)
+		}
+		return c
+	}
+	size := fmt.Sprintf("%d MiB", r.Bytes>>20)
+	rows := [][]string{
+		tput("produce acks=1, tiering off", r.ProduceOff.OK, r.ProduceOff.Res.MBps()),
+		tput("produce acks=1, tiering on (MinIO)", r.ProduceOn.OK, r.ProduceOn.Res.MBps()),
+		tput("read "+size+": plain 4 MiB ranged GETs from MinIO", r.Reference.OK, r.Reference.Res.MBps()),
+		tput("read "+size+": strata consumer, cold cache", r.Cold.OK, r.Cold.Res.MBps()),
+		tput("read "+size+": strata consumer, warm cache", r.Warm.OK, r.Warm.Res.MBps()),
+		lat(fmt.Sprintf("produce at %.0f MB/s, no cold reader", r.RatePerSec/1e6), r.LatencyBase),
+		lat(fmt.Sprintf("produce at %.0f MB/s, cold reader active", r.RatePerSec/1e6), r.LatencyCold),
+	}
+	during := tput("cold reader during the latency phase", r.LatencyCold.OK && r.ReaderDuring.Bytes > 0, r.ReaderDuring.MBps())
+	return append(rows, during)
+}
+
+// tieringTarget is a ratio with its target: Value >= Target when AtLeast,
+// else Value <= Target. OK is false when an input is missing.
+type tieringTarget struct {
+	Name    string
+	Value   float64
+	OK      bool
+	Target  float64
+	AtLeast bool
+}
+
+// Met reports whether a measured ratio meets its target.
+func (t tieringTarget) Met() bool {
+	if !t.OK {
+		return false
+	}
+	if t.AtLeast {
+		return t.Value >= t.Target
+	}
+	return t.Value <= t.Target
+}
+
+func (t tieringTarget) cells() []string {
+	op := "<="
+	if t.AtLeast {
+		op = ">="
+	}
+	c := []string{t.Name, "n/a", fmt.Sprintf("%s %.2f", op, t.Target), "n/a"}
+	if t.OK {
+		c[1] = fmt.Sprintf("%.2f", t.Value)
+		c[3] = "met"
+		if !t.Met() {
+			c[3] = "MISSED"
+		}
+	}
+	return c
+}
+
+// tieringTargets computes issue 3's bench ratios.
+func tieringTargets(r tieringResult) []tieringTarget {
+	var out []tieringTarget
+	add := func(name string, a, b float64, ok bool, target float64, atLeast bool) {
+		v, vok := div(a, b)
+		out = append(out, tieringTarget{Name: name, Value: v, OK: ok && vok, Target: target, AtLeast: atLeast})
+	}
+	ref := r.Reference.Res.MBps()
+	add("cold read / plain GET", r.Cold.Res.MBps(), ref, r.Cold.OK && r.Reference.OK, 0.8, true)
+	add("warm read / plain GET", r.Warm.Res.MBps(), ref, r.Warm.OK && r.Reference.OK, 2, true)
+	add("produce tiering on / off", r.ProduceOn.Res.MBps(), r.ProduceOff.Res.MBps(), r.ProduceOn.OK && r.ProduceOff.OK, 0.9, true)
+	add("p99 with cold reader / without", r.LatencyCold.Res.P99.Seconds(), r.LatencyBase.Res.P99.Seconds(),
+		r.LatencyCold.OK && r.LatencyBase.OK, 1.5, false)
+	return out
+}
+
+// writeTiering prints the tiering section: a line on what ran, the
+// table, notes for failed phases, and the target ratios.
+func writeTiering(w io.Writer, r tieringResult, markdown bool) {
+	if r.Skipped != "" {
+		fmt.Fprintf(w, "tiering: skipped: %s\n", r.Skipped)
+		return
+	}
+	fmt.Fprintf(w, "tiering: strata with a MinIO bucket on loopback (s3 backend); section took %s\n", r.Elapsed.Round(time.Second))
+	fmt.Fprintf(w, "  produce: the load above at acks=1 into %d-partition topics with segment.bytes %d MiB, --tiering-disable vs tiering on\n",
+		r.Partitions, r.SegmentBytes>>20)
+	fmt.Fprintf(w, "  reads: %d MiB in 1 partition (segment.bytes %d MiB, local.retention.bytes %d MiB), %d MiB in segment objects and %d MiB local when read;\n"+
+		"    strata restarted with an empty chunk cache; strata MB/s count record values, plain GET MB/s whole objects\n",
+		r.Bytes>>20, r.SegmentBytes>>20, r.LocalRetBytes>>20, r.Uploaded>>20, r.LocalLeft>>20)
+	fmt.Fprintf(w, "  latency: acks=1 at %.0f MB/s into a fresh topic; the cold reader loops over the data set through a %d MiB chunk cache\n\n",
+		r.RatePerSec/1e6, r.LatencyCacheBytes>>20)
+	writeGrid(w, tieringHeader, tieringCells(r), markdown, 1)
+	fmt.Fprintln(w)
+	for _, n := range []struct {
+		name string
+		err  error
+	}{
+		{"produce, tiering off", r.ProduceOff.Err},
+		{"produce, tiering on", r.ProduceOn.Err},
+		{"plain GET read", r.Reference.Err},
+		{"cold read", r.Cold.Err},
+		{"warm read", r.Warm.Err},
+		{"latency, no cold reader", r.LatencyBase.Err},
+		{"latency, cold reader active", r.LatencyCold.Err},
+	} {
+		if n.err != nil {
+			fmt.Fprintf(w, "note: tiering %s: %v\n", n.name, n.err)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		m    measured[latencyResult]
+	}{{"no cold reader", r.LatencyBase}, {"cold reader active", r.LatencyCold}} {
+		if l.m.OK && l.m.Res.AchievedMBps < 0.95*l.m.Res.OfferedMBps {
+			fmt.Fprintf(w, "note: tiering latency, %s: acknowledged only %.1f of %.1f MB/s offered\n",
+				l.name, l.m.Res.AchievedMBps, l.m.Res.OfferedMBps)
+		}
+	}
+	ts := tieringTargets(r)
+	if markdown {
+		rows := make([][]string, len(ts))
+		for i, t := range ts {
+			rows[i] = t.cells()
+		}
+		writeGrid(w, []string{"tiering ratio", "value", "target", "verdict"}, rows, true, 1)
+		return
+	}
+	fmt.Fprintln(w, "tiering target ratios:")
+	for _, t := range ts {
+		c := t.cells()
+		fmt.Fprintf(w, "  %-32s %6s  target %-7s %s\n", c[0], c[1], c[2], c[3])
+	}
+}

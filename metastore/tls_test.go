@@ -112,9 +112,10 @@ func TestExternalEtcdTLS(t *testing.T) {
 		})
 	})
 
-	// Each failure case waits out its context; keep them short.
+	// Each failure case waits out its context: keep it short, run them together.
 	openFails := func(t *testing.T, opts ...Option) error {
 		t.Helper()
+		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		s, err := Open(ctx, base+"fail", "", quietLogger(), opts...)

@@ -139,7 +139,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	meta, err := metastore.Open(ctx, f.metastore, dataDir, logger, metastore.WithRegisterer(reg),
 		metastore.WithTLS(f.metastoreCA, f.metastoreCert, f.metastoreKey))
 	if err != nil {
-		return fmt.Errorf("metastore: %w", err)
+		return err // metastore errors already say "metastore:"
 	}
 	defer meta.Close()
 	logger.Info("metastore ready", "spec", f.metastore, "took", time.Since(start).Round(time.Millisecond))

@@ -195,6 +195,6 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 	fmt.Fprintln(w, "tiering target ratios:")
 	for _, t := range ts {
 		c := t.cells()
-		fmt.Fprintf(w, "  %-32s %6s  target %-7s %s\n", c[0], c[1], c[2], c[3])
+		fmt.Fprintf(w, "  %-32s %6s  target %-8s %s\n", c[0], c[1], c[2], c[3])
 	}
 }

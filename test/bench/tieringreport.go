@@ -49,6 +49,11 @@ type tieringResult struct {
 	Reference measured[readResult]
 	Cold      measured[consumeResult]
 	Warm      measured[consumeResult]
+	// BucketReadCold and BucketReadWarm are the bytes strata read from the
+	// bucket during each pass, from its own metrics; BucketReadErr is set
+	// when they could not be scraped.
+	BucketReadCold, BucketReadWarm int64
+	BucketReadErr                  error
 
 	LatencyBase, LatencyCold measured[latencyResult]
 	ReaderDuring             consumeResult // what the cold reader read during LatencyCold
@@ -149,11 +154,19 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		return
 	}
 	fmt.Fprintf(w, "tiering: strata with a MinIO bucket on loopback (s3 backend); section took %s\n", r.Elapsed.Round(time.Second))
-	fmt.Fprintf(w, "  produce: the load above at acks=1 into %d-partition topics with segment.bytes %d MiB, --tiering-disable vs tiering on\n",
-		r.Partitions, r.SegmentBytes>>20)
+	fmt.Fprintf(w, "  produce: %d rounds of the load above at acks=1 (summed) into fresh %d-partition topics with segment.bytes %d MiB, --tiering-disable vs tiering on\n",
+		tierProduceRounds, r.Partitions, r.SegmentBytes>>20)
 	fmt.Fprintf(w, "  reads: %d MiB in 1 partition (segment.bytes %d MiB, local.retention.bytes %d MiB), %d MiB in segment objects and %d MiB local when read;\n"+
 		"    strata restarted with an empty chunk cache; strata MB/s count record values, plain GET MB/s whole objects\n",
 		r.Bytes>>20, r.SegmentBytes>>20, r.LocalRetBytes>>20, r.Uploaded>>20, r.LocalLeft>>20)
+	if r.Cold.OK || r.Warm.OK {
+		if r.BucketReadErr != nil {
+			fmt.Fprintf(w, "    bytes strata read from the bucket per pass: n/a (%v)\n", r.BucketReadErr)
+		} else {
+			fmt.Fprintf(w, "    strata read %d MiB from the bucket in the cold pass, %d MiB in the warm pass (%s)\n",
+				r.BucketReadCold>>20, r.BucketReadWarm>>20, remoteReadMetric)
+		}
+	}
 	fmt.Fprintf(w, "  latency: acks=1 at %.0f MB/s into a fresh topic; the cold reader loops over the data set through a %d MiB chunk cache\n\n",
 		r.RatePerSec/1e6, r.LatencyCacheBytes>>20)
 	writeGrid(w, tieringHeader, tieringCells(r), markdown, 1)

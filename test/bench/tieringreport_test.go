@@ -23,7 +23,8 @@ func sampleTiering() tieringResult {
 			Samples: 100, OfferedMBps: 50, AchievedMBps: 50}, nil),
 		LatencyCold: measure(latencyResult{P50: 3 * time.Millisecond, P99: 5 * time.Millisecond, P999: 30 * time.Millisecond,
 			Samples: 100, OfferedMBps: 50, AchievedMBps: 40}, nil),
-		ReaderDuring: consumeResult{Bytes: 2000e6, Elapsed: 10 * time.Second},
+		ReaderDuring:   consumeResult{Bytes: 2000e6, Elapsed: 10 * time.Second},
+		BucketReadCold: 1030 << 20, BucketReadWarm: 0,
 	}
 }
 
@@ -84,7 +85,8 @@ func TestWriteTieringText(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"section took 2m30s",
-		"16-partition topics with segment.bytes 8 MiB",
+		"2 rounds of the load above at acks=1 (summed) into fresh 16-partition topics with segment.bytes 8 MiB",
+		"strata read 1030 MiB from the bucket in the cold pass, 0 MiB in the warm pass (strata_remote_read_bytes_total)",
 		"1024 MiB in 1 partition (segment.bytes 8 MiB, local.retention.bytes 8 MiB), 1020 MiB in segment objects and 12 MiB local",
 		"64 MiB chunk cache",
 		"note: tiering latency, cold reader active: acknowledged only 40.0 of 50.0 MB/s offered",
@@ -130,6 +132,7 @@ func TestWriteTieringText(t *testing.T) {
 func TestWriteTieringMarkdown(t *testing.T) {
 	res := sampleTiering()
 	res.Warm = measure(consumeResult{}, errors.New("consume: got 0 of 10 records"))
+	res.BucketReadErr = errors.New("no metrics")
 	var b bytes.Buffer
 	writeTiering(&b, res, true)
 	out := b.String()
@@ -150,6 +153,9 @@ func TestWriteTieringMarkdown(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
+	if !strings.Contains(out, "bytes strata read from the bucket per pass: n/a (no metrics)") {
+		t.Errorf("scrape error not reported:\n%s", out)
+	}
 	if strings.Contains(out, "tiering target ratios:") {
 		t.Errorf("markdown output has the text ratio list:\n%s", out)
 	}
@@ -168,5 +174,25 @@ func TestRunTieringWithoutMinio(t *testing.T) {
 	res := runTiering(t.Context(), tieringOptions{Root: t.TempDir(), Bytes: 1 << 20, Load: loadConfig{Rate: 1}, Log: slog.New(slog.DiscardHandler)})
 	if !strings.Contains(res.Skipped, "minio") || !strings.Contains(res.Skipped, "MINIO_BIN") {
 		t.Errorf("Skipped = %q, want the missing-binary reason", res.Skipped)
+	}
+}
+
+func TestSumMetric(t *testing.T) {
+	text := `# HELP strata_remote_read_bytes_total Bytes read.
+# TYPE strata_remote_read_bytes_total counter
+strata_remote_read_bytes_total{kind="chunk"} 1.048576e+06
+strata_remote_read_bytes_total{kind="meta"} 4096
+strata_remote_read_bytes_total_extra 7
+strata_remote_read_bytes 9
+`
+	got, err := sumMetric(text, "strata_remote_read_bytes_total")
+	if err != nil || got != 1048576+4096 {
+		t.Errorf("sumMetric = %v, %v; want %v", got, err, 1048576+4096)
+	}
+	if got, err := sumMetric("up 1\n", "up"); err != nil || got != 1 {
+		t.Errorf("unlabelled sample = %v, %v", got, err)
+	}
+	if _, err := sumMetric(text, "strata_missing_total"); err == nil {
+		t.Error("missing metric: no error")
 	}
 }

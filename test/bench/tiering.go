@@ -87,8 +87,8 @@ func runTiering(ctx context.Context, o tieringOptions) tieringResult {
 		"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_REGION=us-east-1",
 	}}
 
-	res.ProduceOff = e.produceOnce(ctx, filepath.Join(dir, "off"), "--tiering-disable")
-	res.ProduceOn = e.produceOnce(ctx, filepath.Join(dir, "on"), "--objstore", e.objstoreURL("tput"))
+	res.ProduceOff = e.produceOnce(ctx, filepath.Join(dir, "off"), &res.ProduceOffRounds, "--tiering-disable")
+	res.ProduceOn = e.produceOnce(ctx, filepath.Join(dir, "on"), &res.ProduceOnRounds, "--objstore", e.objstoreURL("tput"))
 	e.coldPhases(ctx, filepath.Join(dir, "cold"), &res)
 	res.Elapsed = time.Since(start)
 	return res
@@ -97,7 +97,7 @@ func runTiering(ctx context.Context, o tieringOptions) tieringResult {
 // produceOnce starts a strata with flags, warms it up briefly, runs the
 // main section's acks=1 throughput phase once into a topic with small
 // segments, and stops it.
-func (e *tieringEnv) produceOnce(ctx context.Context, dataDir string, flags ...string) measured[produceResult] {
+func (e *tieringEnv) produceOnce(ctx context.Context, dataDir string, rounds *[]produceResult, flags ...string) measured[produceResult] {
 	log := e.o.Log
 	p, err := newStrataProc(dataDir, e.env)
 	if err != nil {
@@ -121,6 +121,7 @@ func (e *tieringEnv) produceOnce(ctx context.Context, dataDir string, flags ...s
 	for round := range tierProduceRounds {
 		pres, err := e.produceTopic(ctx, p.Addr, fmt.Sprintf("round%d", round), cfg, false)
 		log.Info("tiering: produced", "flags", flags, "round", round, "bytes", pres.Bytes, "MB/s", pres.MBps(), "err", err)
+		*rounds = append(*rounds, pres)
 		sum.Records += pres.Records
 		sum.Bytes += pres.Bytes
 		sum.Failed += pres.Failed

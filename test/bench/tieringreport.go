@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,8 @@ type tieringResult struct {
 	Elapsed           time.Duration // the whole section
 
 	ProduceOff, ProduceOn measured[produceResult]
+	// ProduceOffRounds and ProduceOnRounds are the rounds summed above.
+	ProduceOffRounds, ProduceOnRounds []produceResult
 
 	Uploaded  int64 // bytes of segment objects in the bucket before the cold read
 	LocalLeft int64 // bytes of local log left for the cold topic
@@ -187,6 +190,9 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 			fmt.Fprintf(w, "note: tiering %s: %v\n", n.name, n.err)
 		}
 	}
+	if len(r.ProduceOffRounds)+len(r.ProduceOnRounds) > 0 {
+		fmt.Fprintf(w, "note: tiering produce MB/s per round: off %s; on %s\n", roundsMBps(r.ProduceOffRounds), roundsMBps(r.ProduceOnRounds))
+	}
 	for _, l := range []struct {
 		name string
 		m    measured[latencyResult]
@@ -210,4 +216,15 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		c := t.cells()
 		fmt.Fprintf(w, "  %-32s %6s  target %-8s %s\n", c[0], c[1], c[2], c[3])
 	}
+}
+
+func roundsMBps(rs []produceResult) string {
+	if len(rs) == 0 {
+		return "n/a"
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.1f", r.MBps())
+	}
+	return strings.Join(parts, ", ")
 }

@@ -9,6 +9,12 @@
 // (fsynced sequential disk writes, one-stream loopback TCP) and the ratios
 // the project targets.
 //
+// A second section measures tiered storage against a MinIO server it starts
+// (issue 3): a consumer's cold and warm read of a data set that lives in the
+// bucket next to plain ranged GETs of the same objects, produce throughput
+// with tiering on and off, and p99 produce latency with and without a cold
+// reader. Without MinIO it says so and skips; -tiering=false turns it off.
+//
 // The package owns only load generation, measurement and reporting; process
 // start-up comes from test/harness.
 package main

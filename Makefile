@@ -5,7 +5,7 @@ TOOLS     := $(CURDIR)/tools
 PKGS      := ./...
 IMAGE     ?= strata:dev
 
-.PHONY: run build test bench lint deps tools image
+.PHONY: run build test bench lint deps tools image cluster cluster-stop
 
 build:
 	$(GO) build -o $(BIN) ./cmd/strata
@@ -31,6 +31,14 @@ tools:
 ## seed corpora, then end-to-end suites against real strata processes.
 test: deps tools build
 	CI=$${CI:-1} $(GO) test -count=1 -timeout 25m $(PKGS)
+
+## cluster: etcd (3 members), MinIO and 3 brokers in racks a/b/c as local
+## processes under ./cluster-data (see docs/cluster.md); cluster-stop ends it.
+cluster: build
+	bash scripts/cluster.sh
+
+cluster-stop:
+	bash scripts/cluster-stop.sh
 
 ## image: the container image from this checkout (FROM scratch, offline).
 image:

@@ -208,6 +208,7 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		for i, t := range ts {
 			rows[i] = t.cells()
 		}
+		fmt.Fprintln(w) // a markdown table must not continue a paragraph
 		writeGrid(w, []string{"tiering ratio", "value", "target", "verdict"}, rows, true, 1)
 		return
 	}

@@ -147,7 +147,7 @@ func TestWriteTieringMarkdown(t *testing.T) {
 		"| produce at 50 MB/s, no cold reader | 50.0 | 2.00 | 4.00 | 8.00 |\n",
 		"| cold reader during the latency phase | 200.0 |  |  |  |\n",
 		"note: tiering warm read: consume: got 0 of 10 records\n",
-		"| tiering ratio | value | target | verdict |\n|---|---:|---:|---:|\n",
+		"\n\n| tiering ratio | value | target | verdict |\n|---|---:|---:|---:|\n",
 		"| cold read / plain GET | 0.90 | >= 0.80 | met |\n",
 		"| warm read / plain GET | n/a | >= 2.00 | n/a |\n",
 		"| produce tiering on / off | 0.80 | >= 0.90 | MISSED |\n",

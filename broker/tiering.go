@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -159,8 +160,43 @@ func (b *Broker) readAt(ctx context.Context, p *partition, offset int64, maxByte
 	if errors.Is(err, remote.ErrNotRemote) {
 		return nil, fmt.Errorf("%w: offset %d is neither local nor remote", partlog.ErrOffsetOutOfRange, offset)
 	}
-	// A corrupt object is logged once, naming it, by the remote reader.
-	return data, err
+	if err != nil {
+		// A corrupt object is logged once, naming it, by the remote reader.
+		return nil, err
+	}
+	// The reader stays within one segment; keep filling the budget from
+	// the following segments (remote or local) so a catch-up consumer gets
+	// full responses instead of one segment per round trip.
+	for len(data) > 0 && len(data) < maxBytes {
+		next := batchesNextOffset(data)
+		if next <= offset || next >= p.log.LogEndOffset() {
+			break
+		}
+		more, err := p.log.Read(next, maxBytes-len(data))
+		if errors.Is(err, partlog.ErrOffsetNotLocal) {
+			more, err = b.tier.rd.Read(ctx, p.t.id, p.id, next, maxBytes-len(data))
+		}
+		if err != nil || len(more) == 0 || len(data)+len(more) > maxBytes {
+			break // what we have is a complete answer already
+		}
+		data = append(data, more...)
+		offset = next
+	}
+	return data, nil
+}
+
+// batchesNextOffset is the offset after the last whole batch in b.
+func batchesNextOffset(b []byte) int64 {
+	next := int64(-1)
+	for len(b) >= 61 {
+		size := 12 + int(int32(binary.BigEndian.Uint32(b[8:])))
+		if size < 61 || size > len(b) {
+			break
+		}
+		next = batchNextOffset(b[:size])
+		b = b[size:]
+	}
+	return next
 }
 
 // isRemoteRead reports whether a read at offset must go to object storage.

@@ -151,6 +151,27 @@ func (c *conn) writeLoop(in <-chan queued) {
 		if q.version >= 0 {
 			resp.SetVersion(q.version)
 		}
+		if fr, ok := resp.(*kmsg.FetchResponse); ok {
+			// Large fetches go out with their stored batches spliced in by
+			// writev instead of copied into the encoding.
+			bufs, spliced, err := wire.AppendFetchSpliced(buf[:0], q.corr, fr)
+			if err != nil {
+				c.log.Warn("fetch splice failed; encoding plainly", "err", err)
+			}
+			if spliced {
+				nb := net.Buffers(bufs)
+				if err := bw.Flush(); err == nil {
+					_, err = nb.WriteTo(c.nc)
+				}
+				if err != nil {
+					broken = true
+					c.cancel()
+					c.nc.Close()
+				}
+				c.b.metrics.observe(q.key, time.Since(q.start).Seconds())
+				continue
+			}
+		}
 		buf = wire.AppendResponse(buf[:0], q.corr, resp)
 		if _, err := bw.Write(buf); err != nil {
 			broken = true

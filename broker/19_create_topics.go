@@ -91,7 +91,7 @@ func handleCreateTopics(b *Broker, c *conn, kreq kmsg.Request) reply {
 				break
 			} else if err != nil {
 				b.log.Error("create topic", "topic", rt.Topic, "err", err)
-				fail(kerr.UnknownServerError.Code, err.Error())
+				fail(adminErrorCode(err), err.Error())
 				break
 			}
 			st.TopicID = t.id

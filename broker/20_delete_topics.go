@@ -60,7 +60,7 @@ func handleDeleteTopics(b *Broker, c *conn, kreq kmsg.Request) reply {
 					st.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				} else {
 					b.log.Error("delete topic", "topic", name, "err", err)
-					st.ErrorCode = kerr.UnknownServerError.Code
+					st.ErrorCode = adminErrorCode(err)
 				}
 			}
 		}

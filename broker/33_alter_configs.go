@@ -77,7 +77,7 @@ func (b *Broker) alterTopicConfigs(c *conn, typ kmsg.ConfigResourceType, name st
 	}
 	if err := b.setTopicConfigs(c.ctx, t, configs); err != nil {
 		b.log.Error("alter configs", "topic", t.name, "err", err)
-		return kerr.UnknownServerError.Code, err.Error()
+		return adminErrorCode(err), err.Error()
 	}
 	b.log.Info("altered topic configs", "topic", t.name, "configs", configs)
 	return 0, ""

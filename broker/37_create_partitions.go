@@ -62,7 +62,11 @@ func handleCreatePartitions(b *Broker, c *conn, kreq kmsg.Request) reply {
 			}
 			if err != nil {
 				b.log.Error("create partitions", "topic", t.name, "err", err)
-				fail(kerr.InvalidPartitions.Code, err.Error())
+				code := adminErrorCode(err)
+				if code == kerr.UnknownServerError.Code {
+					code = kerr.InvalidPartitions.Code
+				}
+				fail(code, err.Error())
 				break
 			}
 			b.log.Info("created partitions", "topic", t.name, "count", rt.Count)

@@ -42,5 +42,19 @@ func errorCode(err error) int16 {
 			return e.code
 		}
 	}
+	if metastore.IsTransient(err) {
+		return kerr.RequestTimedOut.Code
+	}
 	return kerr.KafkaStorageError.Code
+}
+
+// adminErrorCode is the code for a failed metadata change: retriable
+// REQUEST_TIMED_OUT while etcd is electing a leader or unreachable (as
+// Kafka answers when its controller does not finish in time), else
+// UNKNOWN_SERVER_ERROR.
+func adminErrorCode(err error) int16 {
+	if metastore.IsTransient(err) {
+		return kerr.RequestTimedOut.Code
+	}
+	return kerr.UnknownServerError.Code
 }

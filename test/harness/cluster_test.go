@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -29,8 +31,18 @@ func produceConsume(ctx context.Context, t *testing.T, addr, topic string, creat
 	}
 	defer cl.Close()
 	if create {
-		resp, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, topic)
-		if err != nil || resp.Err != nil {
+		// While etcd elects a new leader the broker answers with a
+		// retriable REQUEST_TIMED_OUT; retry as a Kafka admin client would.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, topic)
+			if err == nil && resp.Err == nil {
+				break
+			}
+			if err == nil && errors.Is(resp.Err, kerr.RequestTimedOut) && time.Now().Before(deadline) {
+				time.Sleep(500 * time.Millisecond)
+				continue
+			}
 			t.Fatalf("create %s on %s: %v %v", topic, addr, err, resp.Err)
 		}
 	}

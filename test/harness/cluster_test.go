@@ -39,7 +39,8 @@ func produceConsume(ctx context.Context, t *testing.T, addr, topic string, creat
 			if err == nil && resp.Err == nil {
 				break
 			}
-			if err == nil && errors.Is(resp.Err, kerr.RequestTimedOut) && time.Now().Before(deadline) {
+			// kadm's CreateTopic returns the topic's error as err as well.
+			if (errors.Is(err, kerr.RequestTimedOut) || errors.Is(resp.Err, kerr.RequestTimedOut)) && time.Now().Before(deadline) {
 				time.Sleep(500 * time.Millisecond)
 				continue
 			}

@@ -171,6 +171,11 @@ func (b *Broker) countProduceErrors(resp *kmsg.ProduceResponse) {
 	for _, t := range resp.Topics {
 		for _, p := range t.Partitions {
 			b.metrics.errorCode(0, p.ErrorCode)
+			if p.ErrorCode != 0 {
+				// A client may retry these; say so, so duplicates from
+				// non-idempotent retries can be traced.
+				b.log.Debug("produce partition error", "topic", t.Topic, "partition", p.Partition, "code", p.ErrorCode)
+			}
 		}
 	}
 }

@@ -174,6 +174,7 @@ func (c *conn) writeLoop(in <-chan queued) {
 		}
 		buf = wire.AppendResponse(buf[:0], q.corr, resp)
 		if _, err := bw.Write(buf); err != nil {
+			c.log.Info("connection write failed; closing", "err", err)
 			broken = true
 			c.cancel()
 			c.nc.Close()

@@ -25,6 +25,12 @@ func saramaConfig() *sarama.Config {
 	cfg.Metadata.RefreshFrequency = time.Second
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	// Idempotent, as a careful user runs it: a retried batch (sarama
+	// retries on any transient hiccup) is de-duplicated by the broker
+	// instead of appended twice, which a non-idempotent retry would do on
+	// any Kafka broker.
+	cfg.Producer.Idempotent = true
+	cfg.Net.MaxOpenRequests = 1
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.Consumer.Return.Errors = true
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest

@@ -15,10 +15,10 @@ run: build
 
 ## deps: what the tests need on a fresh Debian machine (kcat, etcd-server).
 deps:
-	@command -v kcat >/dev/null && command -v etcd >/dev/null && command -v dockerd >/dev/null || { \
+	@command -v kcat >/dev/null && command -v etcd >/dev/null && command -v dockerd >/dev/null && command -v curl >/dev/null && command -v gcc >/dev/null || { \
 	  echo "installing kcat and etcd-server"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat etcd-server docker.io ca-certificates >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gcc curl kcat etcd-server docker.io ca-certificates >/dev/null; }
 	@kcat -V | head -1
 	@etcd --version | head -1
 

@@ -116,16 +116,16 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 // produceTo validates and appends one partition's records. It returns the
 // partition's response and the last offset appended (for acks=all).
 func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.ProduceResponseTopicPartition, int64) {
-	configs := b.topicConfigs(p.t)
-	hdr, code, msg := validateProduceRecords(records, b.configInt64(configs, "max.message.bytes"))
+	lim := p.t.limits.Load()
+	hdr, code, msg := validateProduceRecords(records, lim.maxMessageBytes)
 	if code != 0 {
 		b.log.Warn("rejected produce batch", "topic", p.t.name, "partition", p.id, "code", code, "reason", msg)
 		return produceErr(p.id, code, msg), -1
 	}
-	if hdr.Attributes&0x10 != 0 {
+	if hdr.IsTransactional() {
 		return produceErr(p.id, kerr.InvalidTxnState.Code, "transactions are not supported"), -1
 	}
-	if acks == -1 && b.configInt64(configs, "min.insync.replicas") > 1 {
+	if acks == -1 && lim.minInsyncReplicas > 1 {
 		return produceErr(p.id, kerr.NotEnoughReplicas.Code, "ISR is smaller than min.insync.replicas"), -1
 	}
 	if !b.acceptingProduce(p) {

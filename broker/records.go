@@ -7,6 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strata-io/strata/broker/partlog"
 )
 
 // Record-level work is kept off the produce and fetch paths; only
@@ -45,34 +47,50 @@ func eachRecord(b []byte, fn func(offset, timestamp int64) bool) error {
 	return nil
 }
 
-// firstBatch trims b to its first record batch.
-func firstBatch(b []byte) []byte {
-	if len(b) < 12 {
-		return b
-	}
-	n := 12 + int(int32(binary.BigEndian.Uint32(b[8:])))
-	if n > 12 && n <= len(b) {
-		return b[:n]
-	}
-	return b
-}
-
-// batchNextOffset is the offset after the batch's last record.
-func batchNextOffset(b []byte) int64 {
-	return int64(binary.BigEndian.Uint64(b)) + int64(int32(binary.BigEndian.Uint32(b[23:]))) + 1
-}
-
-// countRecords sums the record counts of whole stored batches in b from
-// their headers.
-func countRecords(b []byte) int64 {
-	var n int64
-	for len(b) >= 61 {
+// eachBatch calls fn with each whole stored batch at the start of b, in
+// order, until fn returns false; it reads batch headers only, and stops at a
+// partial or malformed batch.
+func eachBatch(b []byte, fn func(batch []byte, h partlog.BatchHeader) bool) {
+	for len(b) >= partlog.BatchHeaderSize {
 		size := 12 + int(int32(binary.BigEndian.Uint32(b[8:])))
-		if size < 61 || size > len(b) {
-			break
+		if size < partlog.BatchHeaderSize || size > len(b) {
+			return
 		}
-		n += int64(int32(binary.BigEndian.Uint32(b[57:])))
+		h, err := partlog.ParseBatchHeader(b[:size])
+		if err != nil || !fn(b[:size], h) {
+			return
+		}
 		b = b[size:]
 	}
+}
+
+// firstBatch trims b to its first record batch.
+func firstBatch(b []byte) []byte {
+	first := b
+	eachBatch(b, func(batch []byte, _ partlog.BatchHeader) bool {
+		first = batch
+		return false
+	})
+	return first
+}
+
+// batchNextOffset is the offset after the last whole batch in b (-1 when b
+// holds none).
+func batchNextOffset(b []byte) int64 {
+	next := int64(-1)
+	eachBatch(b, func(_ []byte, h partlog.BatchHeader) bool {
+		next = h.LastOffset() + 1
+		return true
+	})
+	return next
+}
+
+// countRecords sums the record counts of whole stored batches in b.
+func countRecords(b []byte) int64 {
+	var n int64
+	eachBatch(b, func(_ []byte, h partlog.BatchHeader) bool {
+		n += int64(h.RecordCount)
+		return true
+	})
 	return n
 }

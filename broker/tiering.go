@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -168,7 +167,7 @@ func (b *Broker) readAt(ctx context.Context, p *partition, offset int64, maxByte
 	// the following segments (remote or local) so a catch-up consumer gets
 	// full responses instead of one segment per round trip.
 	for len(data) > 0 && len(data) < maxBytes {
-		next := batchesNextOffset(data)
+		next := batchNextOffset(data)
 		if next <= offset || next >= p.log.LogEndOffset() {
 			break
 		}
@@ -183,20 +182,6 @@ func (b *Broker) readAt(ctx context.Context, p *partition, offset int64, maxByte
 		offset = next
 	}
 	return data, nil
-}
-
-// batchesNextOffset is the offset after the last whole batch in b.
-func batchesNextOffset(b []byte) int64 {
-	next := int64(-1)
-	for len(b) >= 61 {
-		size := 12 + int(int32(binary.BigEndian.Uint32(b[8:])))
-		if size < 61 || size > len(b) {
-			break
-		}
-		next = batchNextOffset(b[:size])
-		b = b[size:]
-	}
-	return next
 }
 
 // isRemoteRead reports whether a read at offset must go to object storage.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -25,6 +26,20 @@ type topic struct {
 	configs map[string]string // explicitly set configs; replaced, never mutated
 	parts   []*partition
 	m       *topicMetrics
+	limits  atomic.Pointer[produceLimits] // parsed from configs, for the produce path
+}
+
+// produceLimits are the topic configs Produce checks, parsed once per
+// config change instead of on every request.
+type produceLimits struct {
+	maxMessageBytes, minInsyncReplicas int64
+}
+
+func (b *Broker) produceLimitsOf(configs map[string]string) *produceLimits {
+	return &produceLimits{
+		maxMessageBytes:   b.configInt64(configs, "max.message.bytes"),
+		minInsyncReplicas: b.configInt64(configs, "min.insync.replicas"),
+	}
 }
 
 // partition owns one partition log. Appends and reads are serialised by the
@@ -79,6 +94,7 @@ func (b *Broker) openTopic(mt metastore.Topic) (*topic, error) {
 	if t.configs == nil {
 		t.configs = map[string]string{}
 	}
+	t.limits.Store(b.produceLimitsOf(t.configs))
 	if err := b.openPartitions(t, mt.Partitions); err != nil {
 		for _, p := range t.parts {
 			p.log.Close()
@@ -240,6 +256,7 @@ func (b *Broker) setTopicConfigs(ctx context.Context, t *topic, configs map[stri
 	}
 	b.mu.Lock()
 	t.configs = configs
+	t.limits.Store(b.produceLimitsOf(configs))
 	parts := t.parts
 	b.mu.Unlock()
 	cfg := b.logConfig(configs)

@@ -180,16 +180,11 @@ func (e *env) groupDelete(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("delete groups: %w", err)
 	}
-	type result struct {
-		Group   string `json:"group"`
-		Deleted bool   `json:"deleted"`
-		Error   string `json:"error,omitempty"`
-	}
-	var results []result
+	var results []deleteResult
 	var errs []error
 	for _, g := range groups {
 		r, ok := resps[g]
-		res := result{Group: g}
+		res := deleteResult{Name: g}
 		switch {
 		case !ok:
 			res.Error = "missing from response"
@@ -207,16 +202,8 @@ func (e *env) groupDelete(ctx context.Context, args []string) error {
 		}
 		results = append(results, res)
 	}
-	if c.output == "json" {
-		if err := writeJSON(e.stdout, results); err != nil {
-			return err
-		}
-	} else {
-		for _, r := range results {
-			if r.Deleted {
-				fmt.Fprintf(e.stdout, "Deleted group %s.\n", r.Group)
-			}
-		}
+	if err := e.printDeletes(c, "group", results); err != nil {
+		return err
 	}
 	return errors.Join(errs...)
 }

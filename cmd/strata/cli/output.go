@@ -62,3 +62,33 @@ func dash(n int64) string {
 	}
 	return fmt.Sprint(n)
 }
+
+// deleteResult is one name's outcome of a delete command.
+type deleteResult struct {
+	Name    string
+	Deleted bool
+	Error   string
+}
+
+// printDeletes writes delete results: JSON objects keyed by kind ("topic",
+// "group") with deleted and error, or a "Deleted <kind> <name>." line for
+// each success.
+func (e *env) printDeletes(c *common, kind string, results []deleteResult) error {
+	if c.output == "json" {
+		out := make([]map[string]any, len(results))
+		for i, r := range results {
+			m := map[string]any{kind: r.Name, "deleted": r.Deleted}
+			if r.Error != "" {
+				m["error"] = r.Error
+			}
+			out[i] = m
+		}
+		return writeJSON(e.stdout, out)
+	}
+	for _, r := range results {
+		if r.Deleted {
+			fmt.Fprintf(e.stdout, "Deleted %s %s.\n", kind, r.Name)
+		}
+	}
+	return nil
+}

@@ -372,16 +372,11 @@ func (e *env) topicDelete(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("delete topics: %w", err)
 	}
-	type result struct {
-		Topic   string `json:"topic"`
-		Deleted bool   `json:"deleted"`
-		Error   string `json:"error,omitempty"`
-	}
-	var results []result
+	var results []deleteResult
 	var errs []error
 	for _, t := range topics {
 		r, ok := resps[t]
-		res := result{Topic: t}
+		res := deleteResult{Name: t}
 		switch {
 		case !ok:
 			res.Error = "missing from response"
@@ -396,16 +391,8 @@ func (e *env) topicDelete(ctx context.Context, args []string) error {
 		}
 		results = append(results, res)
 	}
-	if c.output == "json" {
-		if err := writeJSON(e.stdout, results); err != nil {
-			return err
-		}
-	} else {
-		for _, r := range results {
-			if r.Deleted {
-				fmt.Fprintf(e.stdout, "Deleted topic %s.\n", r.Topic)
-			}
-		}
+	if err := e.printDeletes(c, "topic", results); err != nil {
+		return err
 	}
 	return errors.Join(errs...)
 }

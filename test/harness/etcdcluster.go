@@ -23,24 +23,7 @@ var ErrEtcdMissing = errors.New("harness: etcd binary not found (install the Deb
 
 // EtcdBinary finds the etcd server: $ETCD_BIN if set (used as is), else
 // $REPO/tools/bin/etcd, else etcd on $PATH.
-func EtcdBinary() (string, error) {
-	if p := os.Getenv("ETCD_BIN"); p != "" {
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", fmt.Errorf("%w: ETCD_BIN=%s is not a file", ErrEtcdMissing, p)
-		}
-		return p, nil
-	}
-	if root, err := ModuleRoot(); err == nil {
-		p := filepath.Join(root, "tools", "bin", "etcd")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("etcd"); err == nil {
-		return p, nil
-	}
-	return "", ErrEtcdMissing
-}
+func EtcdBinary() (string, error) { return findTool("ETCD_BIN", "etcd", ErrEtcdMissing) }
 
 // EtcdCluster is a multi-member etcd cluster of real processes on loopback.
 // Members are indexed from 0.

@@ -31,24 +31,7 @@ var ErrMinioMissing = errors.New("harness: minio binary not found (run .ci/tools
 
 // MinioBinary finds the MinIO server: $MINIO_BIN if set (used as is), else
 // $REPO/tools/bin/minio, else minio on $PATH.
-func MinioBinary() (string, error) {
-	if p := os.Getenv("MINIO_BIN"); p != "" {
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", fmt.Errorf("%w: MINIO_BIN=%s is not a file", ErrMinioMissing, p)
-		}
-		return p, nil
-	}
-	if root, err := ModuleRoot(); err == nil {
-		p := filepath.Join(root, "tools", "bin", "minio")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("minio"); err == nil {
-		return p, nil
-	}
-	return "", ErrMinioMissing
-}
+func MinioBinary() (string, error) { return findTool("MINIO_BIN", "minio", ErrMinioMissing) }
 
 // Minio is a MinIO server process on loopback.
 type Minio struct {

@@ -25,22 +25,7 @@ var ErrToxiproxyMissing = errors.New("harness: toxiproxy-server not found (run .
 // ToxiproxyBinary finds the toxiproxy server: $TOXIPROXY_BIN if set, else
 // $REPO/tools/bin/toxiproxy-server, else toxiproxy-server on $PATH.
 func ToxiproxyBinary() (string, error) {
-	if p := os.Getenv("TOXIPROXY_BIN"); p != "" {
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", fmt.Errorf("%w: TOXIPROXY_BIN=%s is not a file", ErrToxiproxyMissing, p)
-		}
-		return p, nil
-	}
-	if root, err := ModuleRoot(); err == nil {
-		p := filepath.Join(root, "tools", "bin", "toxiproxy-server")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("toxiproxy-server"); err == nil {
-		return p, nil
-	}
-	return "", ErrToxiproxyMissing
+	return findTool("TOXIPROXY_BIN", "toxiproxy-server", ErrToxiproxyMissing)
 }
 
 // Toxiproxy is a toxiproxy server process; its HTTP API (on APIAddr) makes

@@ -230,15 +230,7 @@ func (r rangeReader) Close() error { return r.f.Close() }
 
 // Exists reports whether the object exists.
 func (b *Bucket) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := b.Attributes(ctx, name)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, objcore.ErrNotFound):
-		return false, nil
-	default:
-		return false, err
-	}
+	return objcore.Exists(ctx, b.Attributes, name)
 }
 
 // Attributes returns the object's size and modification time.

@@ -1,7 +1,6 @@
 package gcs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -177,35 +176,21 @@ func (b *Bucket) GetRange(ctx context.Context, name string, off, length int64) (
 		return nil, err
 	}
 	if length == 0 {
-		return b.emptyIfExists(ctx, name)
+		return objcore.EmptyIfExists(ctx, b.Attributes, name)
 	}
 	r, err := b.bkt.Object(name).NewRangeReader(ctx, off, length)
 	if err != nil {
 		if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable {
-			return b.emptyIfExists(ctx, name)
+			return objcore.EmptyIfExists(ctx, b.Attributes, name)
 		}
 		return nil, b.mapErr("get", name, err)
 	}
 	return r, nil
 }
 
-func (b *Bucket) emptyIfExists(ctx context.Context, name string) (io.ReadCloser, error) {
-	if _, err := b.Attributes(ctx, name); err != nil {
-		return nil, err
-	}
-	return io.NopCloser(bytes.NewReader(nil)), nil
-}
-
 // Exists reports whether the object exists.
 func (b *Bucket) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := b.Attributes(ctx, name)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, objcore.ErrNotFound):
-		return false, nil
-	}
-	return false, err
+	return objcore.Exists(ctx, b.Attributes, name)
 }
 
 // Attributes returns size and update time.

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -157,7 +156,7 @@ func (b *Bucket) GetRange(ctx context.Context, name string, off, length int64) (
 		return nil, err
 	}
 	if length == 0 {
-		return b.emptyIfExists(ctx, name)
+		return objcore.EmptyIfExists(ctx, b.Attributes, name)
 	}
 	in := &s3sdk.GetObjectInput{Bucket: &b.bucket, Key: &name}
 	switch {
@@ -169,30 +168,16 @@ func (b *Bucket) GetRange(ctx context.Context, name string, off, length int64) (
 	out, err := b.cl.GetObject(ctx, in)
 	if err != nil {
 		if code(err) == "InvalidRange" || status(err) == 416 {
-			return b.emptyIfExists(ctx, name)
+			return objcore.EmptyIfExists(ctx, b.Attributes, name)
 		}
 		return nil, mapErr("get", b.bucket, name, err)
 	}
 	return out.Body, nil
 }
 
-func (b *Bucket) emptyIfExists(ctx context.Context, name string) (io.ReadCloser, error) {
-	if _, err := b.Attributes(ctx, name); err != nil {
-		return nil, err
-	}
-	return io.NopCloser(bytes.NewReader(nil)), nil
-}
-
 // Exists reports whether the object exists (HeadObject).
 func (b *Bucket) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := b.Attributes(ctx, name)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, objcore.ErrNotFound):
-		return false, nil
-	}
-	return false, err
+	return objcore.Exists(ctx, b.Attributes, name)
 }
 
 // Attributes returns size and modification time (HeadObject).

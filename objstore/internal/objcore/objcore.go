@@ -5,6 +5,7 @@
 package objcore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -102,4 +103,29 @@ func ClampRange(size, off, length int64) (start, end int64) {
 		end = start + length
 	}
 	return start, end
+}
+
+// AttributesFunc is a backend's Attributes method.
+type AttributesFunc func(ctx context.Context, name string) (Attributes, error)
+
+// Exists answers Bucket.Exists from an Attributes lookup: ErrNotFound is
+// false, any other error is returned.
+func Exists(ctx context.Context, attrs AttributesFunc, name string) (bool, error) {
+	_, err := attrs(ctx, name)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
+// EmptyIfExists is the answer to a range read that starts at or past the
+// end of an object: empty if the object exists, its lookup error if not.
+func EmptyIfExists(ctx context.Context, attrs AttributesFunc, name string) (io.ReadCloser, error) {
+	if _, err := attrs(ctx, name); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(nil)), nil
 }

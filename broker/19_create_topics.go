@@ -41,6 +41,7 @@ func handleCreateTopics(b *Broker, c *conn, kreq kmsg.Request) reply {
 		fail := func(code int16, msg string) {
 			st.ErrorCode = code
 			st.ErrorMessage = &msg
+			b.log.Info("create topic refused", "topic", rt.Topic, "code", code, "reason", msg, "client", c.clientID)
 		}
 		partitions, rf := rt.NumPartitions, rt.ReplicationFactor
 		if len(rt.ReplicaAssignment) > 0 {

@@ -72,6 +72,9 @@ func (b *Broker) alterTopicConfigs(c *conn, typ kmsg.ConfigResourceType, name st
 		return kerr.UnknownTopicOrPartition.Code, "topic " + name + " does not exist"
 	}
 	configs, code, msg := edit(b.topicConfigs(t))
+	if code != 0 {
+		b.log.Info("config change refused", "topic", name, "code", code, "reason", msg, "client", c.clientID)
+	}
 	if code != 0 || validateOnly {
 		return code, msg
 	}

@@ -35,6 +35,7 @@ func handleCreatePartitions(b *Broker, c *conn, kreq kmsg.Request) reply {
 		fail := func(code int16, msg string) {
 			st.ErrorCode = code
 			st.ErrorMessage = &msg
+			b.log.Info("create partitions refused", "topic", rt.Topic, "code", code, "reason", msg, "client", c.clientID)
 		}
 		t := b.topicByName(rt.Topic)
 		switch {

@@ -60,26 +60,46 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
 	binary.BigEndian.PutUint32(batch[offLeaderEpoch:], uint32(leaderEpoch))
 	h.BaseOffset, h.LeaderEpoch = base, leaderEpoch
 
-	s := l.active()
-	pos := s.size
-	if _, err := s.log.WriteAt(batch, pos); err != nil {
-		l.writeErr = fmt.Errorf("partlog: write segment %d at %d: %w", s.base, pos, err)
-		// Best effort: drop a partial write so the file stays clean.
-		_ = s.log.Truncate(pos)
-		return AppendResult{}, l.writeErr
+	epochsChanged, err := l.writeRun(batch, []BatchHeader{h}, now)
+	if err != nil {
+		return AppendResult{}, err
 	}
-	s.noteBatch(h, pos, l.cfg.IndexIntervalBytes, now)
-	s.size += int64(len(batch))
-	l.logEnd = last + 1
-	l.lastAppend = now
-	l.recordProducer(h)
-	if l.epochs.assign(leaderEpoch, base) {
+	if epochsChanged {
 		if err := l.persistEpochs(); err != nil {
 			l.writeErr = err
 			return AppendResult{}, err
 		}
 	}
 	return AppendResult{BaseOffset: base, LastOffset: last, LogAppendTime: -1}, nil
+}
+
+// writeRun writes data, the stamped batches hdrs laid end to end, at the
+// end of the active segment with one write syscall, then updates the
+// segment indexes, the log end, producer state and the in-memory epoch
+// cache. It reports whether the epoch cache changed (the caller persists
+// it). The caller holds mu and has rolled the segment if needed. A failed
+// write is sticky.
+func (l *Log) writeRun(data []byte, hdrs []BatchHeader, now time.Time) (epochsChanged bool, err error) {
+	s := l.active()
+	pos := s.size
+	if _, err := s.log.WriteAt(data, pos); err != nil {
+		l.writeErr = fmt.Errorf("partlog: write segment %d at %d: %w", s.base, pos, err)
+		// Best effort: drop a partial write so the file stays clean.
+		_ = s.log.Truncate(pos)
+		return false, l.writeErr
+	}
+	for _, h := range hdrs {
+		s.noteBatch(h, pos, l.cfg.IndexIntervalBytes, now)
+		pos += int64(h.Size())
+		l.recordProducer(h)
+		if l.epochs.assign(h.LeaderEpoch, h.BaseOffset) {
+			epochsChanged = true
+		}
+	}
+	s.size = pos
+	l.logEnd = hdrs[len(hdrs)-1].LastOffset() + 1
+	l.lastAppend = now
+	return epochsChanged, nil
 }
 
 // shouldRoll reports whether the active segment must be sealed before

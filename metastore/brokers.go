@@ -7,13 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// BrokerTTL is how long a broker registration outlives its last keep-alive.
-const BrokerTTL = 10 * time.Second
+// BrokerTTL is the default broker session timeout: how long a broker
+// registration outlives its last keep-alive. Failover (a controller noticing
+// the registration is gone and electing new leaders) completes within about
+// this plus a second or two.
+const BrokerTTL = 4 * time.Second
+
+// minLeaseTTL is the shortest lease etcd grants with its default heartbeat
+// (1.5 x election timeout, rounded up to whole seconds).
+const minLeaseTTL = 2 * time.Second
 
 // BrokerInfo is a live broker's registration.
 type BrokerInfo struct {
@@ -21,35 +29,76 @@ type BrokerInfo struct {
 	Host   string
 	Port   int32
 	Rack   string
+	// ShuttingDown is set by a broker in controlled shutdown: the controller
+	// moves its leaderships away and assigns it nothing new.
+	ShuttingDown bool
 }
 
 type brokerValue struct {
-	NodeID int32  `json:"nodeId"`
-	Host   string `json:"host"`
-	Port   int32  `json:"port"`
-	Rack   string `json:"rack,omitempty"`
+	NodeID       int32  `json:"nodeId"`
+	Host         string `json:"host"`
+	Port         int32  `json:"port"`
+	Rack         string `json:"rack,omitempty"`
+	ShuttingDown bool   `json:"shuttingDown,omitempty"`
 }
 
-// RegisterBroker publishes b on a lease that is kept alive until ctx is done
-// or the store is closed; after that the registration disappears within
-// BrokerTTL (at once on Close, which revokes the lease). If the lease is lost
-// (e.g. etcd was unreachable for longer than the TTL) the registration is
-// re-created. A registration left by an earlier, dead incarnation of the same
-// node id is taken over.
+// BrokerSession is a broker registration on an etcd lease, kept alive in the
+// background until the context given to RegisterBrokerSession is done or the
+// store is closed. If the lease is lost it is re-created on a new lease.
+type BrokerSession struct {
+	s      *Store
+	nodeID int32
+	ttl    time.Duration
+
+	mu         sync.Mutex
+	info       BrokerInfo
+	lease      clientv3.LeaseID
+	validUntil time.Time
+	lost       chan struct{} // closed (and replaced) each time the lease is lost
+	done       chan struct{} // closed when the keep-alive loop has ended
+}
+
+// leaseSeconds converts a session timeout to a whole-second lease TTL, at
+// least etcd's minimum.
+func leaseSeconds(ttl time.Duration) int64 {
+	ttl = max(ttl, minLeaseTTL)
+	return int64((ttl + time.Second - 1) / time.Second)
+}
+
+// RegisterBroker publishes b on a lease of BrokerTTL that is kept alive until
+// ctx is done or the store is closed; after that the registration disappears
+// within BrokerTTL (at once on Close or when ctx ends, which revoke the
+// lease). If the lease is lost (e.g. etcd was unreachable for longer than the
+// TTL) the registration is re-created. A registration left by an earlier,
+// dead incarnation of the same node id is taken over.
 func (s *Store) RegisterBroker(ctx context.Context, b BrokerInfo) error {
+	_, err := s.RegisterBrokerSession(ctx, b, BrokerTTL)
+	return err
+}
+
+// RegisterBrokerSession is RegisterBroker with an explicit session timeout
+// (ttl, rounded up to whole seconds, at least 2 s). Keep-alives are sent every
+// third of the TTL. The returned session tells how long the broker may assume
+// its registration is still valid (ValidUntil).
+func (s *Store) RegisterBrokerSession(ctx context.Context, b BrokerInfo, ttl time.Duration) (*BrokerSession, error) {
 	val, err := json.Marshal(brokerValue(b))
 	if err != nil {
-		return fmt.Errorf("metastore: encode broker %d: %w", b.NodeID, err)
+		return nil, fmt.Errorf("metastore: encode broker %d: %w", b.NodeID, err)
 	}
-	lease, err := s.putBroker(ctx, b.NodeID, val)
+	bs := &BrokerSession{s: s, nodeID: b.NodeID, ttl: time.Duration(leaseSeconds(ttl)) * time.Second, info: b,
+		lost: make(chan struct{}), done: make(chan struct{})}
+	start := time.Now()
+	lease, err := s.putBroker(ctx, b.NodeID, val, bs.ttl)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	bs.lease = lease
+	bs.validUntil = start.Add(bs.ttl - time.Second)
 
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return errors.New("metastore: register broker: store closed")
+		return nil, errors.New("metastore: register broker: store closed")
 	}
 	s.leases = append(s.leases, lease)
 	s.wg.Add(1)
@@ -60,16 +109,17 @@ func (s *Store) RegisterBroker(ctx context.Context, b BrokerInfo) error {
 	stop := context.AfterFunc(ctx, cancel)
 	go func() {
 		defer s.wg.Done()
+		defer close(bs.done)
 		defer cancel()
 		defer stop()
-		s.keepBroker(kctx, b.NodeID, val, lease)
+		bs.keep(kctx)
 	}()
-	return nil
+	return bs, nil
 }
 
 // putBroker grants a fresh lease and writes the registration on it.
-func (s *Store) putBroker(ctx context.Context, nodeID int32, val []byte) (clientv3.LeaseID, error) {
-	grant, err := s.cli.Grant(ctx, int64(BrokerTTL/time.Second))
+func (s *Store) putBroker(ctx context.Context, nodeID int32, val []byte, ttl time.Duration) (clientv3.LeaseID, error) {
+	grant, err := s.cli.Grant(ctx, leaseSeconds(ttl))
 	if err != nil {
 		return 0, fmt.Errorf("metastore: register broker %d: grant lease: %w", nodeID, err)
 	}
@@ -79,15 +129,68 @@ func (s *Store) putBroker(ctx context.Context, nodeID int32, val []byte) (client
 	return grant.ID, nil
 }
 
-// keepBroker keeps lease alive, re-registering on a new lease if it is lost,
+// ValidUntil is the last keep-alive acknowledgement time plus the TTL minus
+// one second: after it the broker must assume its registration may have
+// expired (and a controller may have moved its leaderships away).
+func (bs *BrokerSession) ValidUntil() time.Time {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	return bs.validUntil
+}
+
+// TTL is the session timeout in effect (whole seconds).
+func (bs *BrokerSession) TTL() time.Duration { return bs.ttl }
+
+// Lost returns a channel closed the next time the session's lease is lost
+// (the registration is then re-created on a new lease).
+func (bs *BrokerSession) Lost() <-chan struct{} {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	return bs.lost
+}
+
+// Done is closed once the session has ended (its context was cancelled or the
+// store closed).
+func (bs *BrokerSession) Done() <-chan struct{} { return bs.done }
+
+// SetShuttingDown re-publishes the registration with ShuttingDown set, on the
+// same lease, so the controller starts a controlled shutdown of this broker.
+func (bs *BrokerSession) SetShuttingDown(ctx context.Context) error {
+	bs.mu.Lock()
+	bs.info.ShuttingDown = true
+	info, lease := bs.info, bs.lease
+	bs.mu.Unlock()
+	val, err := json.Marshal(brokerValue(info))
+	if err != nil {
+		return fmt.Errorf("metastore: encode broker %d: %w", info.NodeID, err)
+	}
+	if _, err := bs.s.cli.Put(ctx, bs.s.brokerKey(info.NodeID), string(val), clientv3.WithLease(lease)); err != nil {
+		return fmt.Errorf("metastore: broker %d shutting down: %w", info.NodeID, err)
+	}
+	return nil
+}
+
+func (bs *BrokerSession) value() []byte {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	val, _ := json.Marshal(brokerValue(bs.info)) // cannot fail: was encoded before
+	return val
+}
+
+// keep keeps the lease alive, re-registering on a new lease if it is lost,
 // until ctx is done. When ctx ends because the caller's ctx ended (not Close),
 // the lease is revoked so the broker disappears promptly.
-func (s *Store) keepBroker(ctx context.Context, nodeID int32, val []byte, lease clientv3.LeaseID) {
+func (bs *BrokerSession) keep(ctx context.Context) {
+	s := bs.s
+	lease := bs.lease
 	for attempt := 0; ; {
 		ch, err := s.cli.KeepAlive(ctx, lease)
 		if err == nil {
 			for range ch {
 				attempt = 0
+				bs.mu.Lock()
+				bs.validUntil = time.Now().Add(bs.ttl - time.Second)
+				bs.mu.Unlock()
 			}
 		}
 		if ctx.Err() != nil {
@@ -99,14 +202,23 @@ func (s *Store) keepBroker(ctx context.Context, nodeID int32, val []byte, lease 
 			}
 			return
 		}
-		s.logger.Warn("broker registration lease lost; re-registering", "node", nodeID, "err", err)
+		bs.mu.Lock()
+		close(bs.lost)
+		bs.lost = make(chan struct{})
+		bs.mu.Unlock()
+		s.logger.Warn("broker registration lease lost; re-registering", "node", bs.nodeID, "err", err)
 		if err := backoff(ctx, min(attempt*100, 1000)); err != nil {
 			continue // ctx done: handled at the top of the next round
 		}
 		attempt++
-		if newLease, err := s.putBroker(ctx, nodeID, val); err == nil {
+		start := time.Now()
+		if newLease, err := s.putBroker(ctx, bs.nodeID, bs.value(), bs.ttl); err == nil {
 			s.replaceLease(lease, newLease)
 			lease = newLease
+			bs.mu.Lock()
+			bs.lease = newLease
+			bs.validUntil = start.Add(bs.ttl - time.Second)
+			bs.mu.Unlock()
 		}
 	}
 }
@@ -129,18 +241,71 @@ func (s *Store) replaceLease(old, new clientv3.LeaseID) {
 
 // ListBrokers returns the currently registered brokers sorted by node id.
 func (s *Store) ListBrokers(ctx context.Context) ([]BrokerInfo, error) {
+	brokers, _, err := s.listBrokers(ctx)
+	return brokers, err
+}
+
+func (s *Store) listBrokers(ctx context.Context) ([]BrokerInfo, int64, error) {
 	resp, err := s.cli.Get(ctx, s.brokersPrefix(), clientv3.WithPrefix())
 	if err != nil {
-		return nil, fmt.Errorf("metastore: list brokers: %w", err)
+		return nil, 0, fmt.Errorf("metastore: list brokers: %w", err)
 	}
 	out := make([]BrokerInfo, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
 		var v brokerValue
 		if err := json.Unmarshal(kv.Value, &v); err != nil {
-			return nil, fmt.Errorf("metastore: decode broker %q: %w", kv.Key, err)
+			return nil, 0, fmt.Errorf("metastore: decode broker %q: %w", kv.Key, err)
 		}
 		out = append(out, BrokerInfo(v))
 	}
-	slices.SortFunc(out, func(a, b BrokerInfo) int { return cmp.Compare(a.NodeID, b.NodeID) })
-	return out, nil
+	sortBrokers(out)
+	return out, resp.Header.Revision, nil
+}
+
+func sortBrokers(bs []BrokerInfo) {
+	slices.SortFunc(bs, func(a, b BrokerInfo) int { return cmp.Compare(a.NodeID, b.NodeID) })
+}
+
+// WatchBrokers calls fn with the full registration list, sorted by node id,
+// once at start and again after every change, until ctx is done or the store
+// is closed (then it returns nil). Calls are sequential.
+func (s *Store) WatchBrokers(ctx context.Context, fn func([]BrokerInfo)) error {
+	byKey := map[string]BrokerInfo{}
+	report := func() {
+		out := make([]BrokerInfo, 0, len(byKey))
+		for _, b := range byKey {
+			out = append(out, b)
+		}
+		sortBrokers(out)
+		fn(out)
+	}
+	relist := func(ctx context.Context) (int64, error) {
+		brokers, rev, err := s.listBrokers(ctx)
+		if err != nil {
+			return 0, err
+		}
+		clear(byKey)
+		for _, b := range brokers {
+			byKey[s.brokerKey(b.NodeID)] = b
+		}
+		report()
+		return rev, nil
+	}
+	onEvents := func(evs []*clientv3.Event) {
+		for _, ev := range evs {
+			key := string(ev.Kv.Key)
+			if ev.Type == clientv3.EventTypeDelete {
+				delete(byKey, key)
+				continue
+			}
+			var v brokerValue
+			if err := json.Unmarshal(ev.Kv.Value, &v); err != nil {
+				s.logger.Error("skipping undecodable broker registration", "key", key, "err", err)
+				continue
+			}
+			byKey[key] = BrokerInfo(v)
+		}
+		report()
+	}
+	return s.watchPrefix(ctx, "brokers", s.brokersPrefix(), relist, onEvents)
 }

@@ -1,6 +1,7 @@
 package metastore
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -142,4 +143,40 @@ func (s *Store) manifestPartitionPrefix(topicID [16]byte, partition int32) strin
 }
 func (s *Store) manifestKey(topicID [16]byte, partition int32, baseOffset int64) string {
 	return s.manifestPartitionPrefix(topicID, partition) + fmt.Sprintf("%020d", baseOffset)
+}
+
+// Multi-broker keys (see partitions.go and election.go):
+//
+//	partitions/<topic-id hex>/<partition>   PartitionState JSON, changed by CAS
+//	controller/                             controller election (etcd concurrency.Election)
+const (
+	dirPartitions = "partitions/"
+	dirController = "controller/"
+)
+
+func (s *Store) partitionsPrefix() string { return s.prefix + dirPartitions }
+func (s *Store) topicPartitionsPrefix(topicID [16]byte) string {
+	return s.partitionsPrefix() + fmt.Sprintf("%x/", topicID[:])
+}
+func (s *Store) partitionKey(topicID [16]byte, partition int32) string {
+	return s.partitionsPrefix() + topicPartitionPath(topicID, partition)
+}
+func (s *Store) controllerPrefix() string { return s.prefix + dirController }
+
+// parsePartitionKey is the inverse of partitionKey.
+func (s *Store) parsePartitionKey(key string) (PartitionID, error) {
+	rest, ok := strings.CutPrefix(key, s.partitionsPrefix())
+	if !ok {
+		return PartitionID{}, fmt.Errorf("metastore: partition key %q outside prefix", key)
+	}
+	idHex, pStr, ok := strings.Cut(rest, "/")
+	raw, err1 := hex.DecodeString(idHex)
+	p, err2 := strconv.ParseInt(pStr, 10, 32)
+	if !ok || err1 != nil || err2 != nil || len(raw) != 16 || p < 0 {
+		return PartitionID{}, fmt.Errorf("metastore: malformed partition key %q", key)
+	}
+	var id PartitionID
+	copy(id.TopicID[:], raw)
+	id.Partition = int32(p)
+	return id, nil
 }

@@ -217,18 +217,31 @@ func (s *Store) UpdateTopic(ctx context.Context, name string, fn func(*Topic) er
 	return Topic{}, fmt.Errorf("metastore: update topic %q after %d attempts: %w", name, maxUpdateAttempts, ErrConflict)
 }
 
-// DeleteTopic removes the topic and returns what was stored, or ErrNotFound.
-// Committed offsets for the topic are left alone (they are cleaned up lazily,
-// as Kafka does).
+// DeleteTopic removes the topic, and its partition states in the same
+// transaction, and returns what was stored, or ErrNotFound. Committed offsets
+// for the topic are left alone (they are cleaned up lazily, as Kafka does).
 func (s *Store) DeleteTopic(ctx context.Context, name string) (Topic, error) {
-	resp, err := s.cli.Delete(ctx, s.topicKey(name), clientv3.WithPrevKV())
-	if err != nil {
-		return Topic{}, fmt.Errorf("metastore: delete topic %q: %w", name, err)
+	key := s.topicKey(name)
+	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
+		cur, err := s.GetTopic(ctx, name)
+		if err != nil {
+			return Topic{}, fmt.Errorf("metastore: delete topic %q: %w", name, err)
+		}
+		resp, err := s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", cur.Revision)).
+			Then(clientv3.OpDelete(key), clientv3.OpDelete(s.topicPartitionsPrefix(cur.ID), clientv3.WithPrefix())).
+			Commit()
+		if err != nil {
+			return Topic{}, fmt.Errorf("metastore: delete topic %q: %w", name, err)
+		}
+		if resp.Succeeded {
+			return cur, nil
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return Topic{}, err
+		}
 	}
-	if len(resp.PrevKvs) == 0 {
-		return Topic{}, fmt.Errorf("metastore: delete topic %q: %w", name, ErrNotFound)
-	}
-	return decodeTopic(resp.PrevKvs[0])
+	return Topic{}, fmt.Errorf("metastore: delete topic %q after %d attempts: %w", name, maxUpdateAttempts, ErrConflict)
 }
 
 func cloneConfigs(m map[string]string) map[string]string {

@@ -10,7 +10,7 @@ const (
 	DefaultChunkSize          = 4 << 20
 	DefaultCacheBytes         = 1 << 30
 	DefaultMaxConcurrentReads = 8
-	DefaultReadAheadChunks    = 2
+	DefaultReadAheadChunks    = 8
 	DefaultIndexCacheBytes    = 64 << 20
 )
 

@@ -3,11 +3,41 @@ package remote
 // maxTracked bounds the per-object sequential-read state.
 const maxTracked = 4096
 
+// sequential reports whether a read of seg's log section starting at pos
+// continues the previous read of the object (or starts the object).
+func (r *Reader) sequential(seg Segment, pos int64) bool {
+	if pos == 0 {
+		return true
+	}
+	r.mu.Lock()
+	prev, seen := r.lastEnd[seg.Object]
+	r.mu.Unlock()
+	return seen && prev == pos
+}
+
+// prefetchRequest starts background GETs of the chunks after the first
+// one that a read of up to maxBytes from pos will need, so the chunks of
+// one large fetch come in parallel instead of one after another. The read
+// itself fetches (or joins the fetch of) the first chunk.
+func (r *Reader) prefetchRequest(seg Segment, logSize, pos int64, maxBytes int) {
+	if r.cfg.ReadAheadChunks <= 0 || maxBytes <= 0 || !r.sequential(seg, pos) {
+		return
+	}
+	cs := r.cfg.ChunkSize
+	end := min(logSize, pos+int64(maxBytes))
+	for idx := pos/cs + 1; idx <= (end-1)/cs; idx++ {
+		if !r.startPrefetch(seg, idx) {
+			return
+		}
+	}
+}
+
 // readAhead notes a read of seg's log section [start, end) and, if it
 // continues the previous read of the object (or starts the object), fetches
-// the next ReadAheadChunks chunks in the background. Read-ahead takes its
-// own small slot pool and is skipped when that is full, so it never delays
-// a reader.
+// the next ReadAheadChunks chunks in the background, continuing into the
+// following segment when this one ends first. Read-ahead takes its own
+// small slot pool and is skipped when that is full, so it never delays a
+// reader.
 func (r *Reader) readAhead(seg Segment, start, end int64) {
 	if r.cfg.ReadAheadChunks <= 0 {
 		return
@@ -29,31 +59,42 @@ func (r *Reader) readAhead(seg Segment, start, end int64) {
 	}
 	cs := r.cfg.ChunkSize
 	lastChunk := (m.footer.Log.Size - 1) / cs
-	if end/cs+int64(r.cfg.ReadAheadChunks) > lastChunk {
-		r.readAheadNext(seg)
+	want := int64(r.cfg.ReadAheadChunks)
+	first := end / cs // usually partly read already
+	if left := first + want - lastChunk; left > 0 {
+		r.readAheadNext(seg, left)
 	}
-	for idx := end / cs; idx <= min(lastChunk, end/cs+int64(r.cfg.ReadAheadChunks)); idx++ {
-		k := chunkKey{seg.Object, idx}
-		if r.chunks.contains(k) {
-			continue
-		}
-		select {
-		case r.ahead <- struct{}{}:
-		default:
+	for idx := first; idx <= min(lastChunk, first+want); idx++ {
+		if !r.startPrefetch(seg, idx) {
 			return
 		}
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			defer func() { <-r.ahead }()
-			r.prefetch(seg, idx)
-		}()
 	}
 }
 
-// readAheadNext prefetches the footer, indexes and first chunk of the
-// segment after seg, for a sequential reader about to cross into it.
-func (r *Reader) readAheadNext(seg Segment) {
+// startPrefetch fetches chunk idx of seg in the background unless it is
+// cached or in flight. It returns false when the read-ahead pool is full.
+func (r *Reader) startPrefetch(seg Segment, idx int64) bool {
+	if r.chunks.contains(chunkKey{seg.Object, idx}) {
+		return true
+	}
+	select {
+	case r.ahead <- struct{}{}:
+	default:
+		return false
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer func() { <-r.ahead }()
+		r.prefetch(seg, idx)
+	}()
+	return true
+}
+
+// readAheadNext prefetches the footer, indexes and first chunks (up to
+// n) of the segment after seg, for a sequential reader about to cross
+// into it.
+func (r *Reader) readAheadNext(seg Segment, n int64) {
 	next, ok := find(r.view.segments(partKey{seg.TopicID, seg.Partition}), seg.LastOffset+1)
 	if !ok || r.chunks.contains(chunkKey{next.Object, 0}) {
 		return
@@ -66,14 +107,22 @@ func (r *Reader) readAheadNext(seg Segment) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		defer func() { <-r.ahead }()
-		if _, err := r.meta(r.ctx, next); err != nil {
+		m, err := r.meta(r.ctx, next)
+		if err != nil {
+			<-r.ahead
 			if r.ctx.Err() == nil {
 				r.logger.Debug("remote read-ahead failed", "object", next.Object, "err", err)
 			}
 			return
 		}
+		lastChunk := (m.footer.Log.Size - 1) / r.cfg.ChunkSize
+		for idx := int64(1); idx < n && idx <= lastChunk; idx++ {
+			if !r.startPrefetch(next, idx) {
+				break
+			}
+		}
 		r.prefetch(next, 0)
+		<-r.ahead
 	}()
 }
 

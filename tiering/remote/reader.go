@@ -229,6 +229,7 @@ func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, max
 	if err != nil {
 		return nil, 0, objectErr(seg.Object, err)
 	}
+	r.prefetchRequest(seg, f.Log.Size, pos, maxBytes)
 	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos,
 		hint: int(min(int64(max(maxBytes, 0)), f.Log.Size-pos)) + batchHeaderSize}
 	var first batchHeader

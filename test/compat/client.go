@@ -74,15 +74,37 @@ type Client interface {
 // NewClientFunc builds a client for a broker address.
 type NewClientFunc func(addr string) (Client, error)
 
+// Options tune a client for a multi-broker run; the zero value is the
+// single-broker suite's client.
+type Options struct {
+	// ReplicationFactor of the topics the client creates (0: 1).
+	ReplicationFactor int16
+	// Rack is the client.rack its consumers send with fetches, so a leader
+	// can steer them to a replica in their rack ("" for none). kafka-go's
+	// Reader has no such setting and ignores it.
+	Rack string
+}
+
+func (o Options) rf() int16 {
+	if o.ReplicationFactor <= 0 {
+		return 1
+	}
+	return o.ReplicationFactor
+}
+
+// NewClientWithFunc builds a client for a broker address with options.
+type NewClientWithFunc func(addr string, o Options) (Client, error)
+
 // Clients are all client libraries under test, by name.
 var Clients = []struct {
-	Name string
-	New  NewClientFunc
+	Name    string
+	New     NewClientFunc
+	NewWith NewClientWithFunc
 }{
-	{"franz-go", NewFranz},
-	{"sarama", NewSarama},
-	{"kafka-go", NewKafkaGo},
-	{"librdkafka", NewLibrdkafka},
+	{"franz-go", NewFranz, NewFranzWith},
+	{"sarama", NewSarama, NewSaramaWith},
+	{"kafka-go", NewKafkaGo, NewKafkaGoWith},
+	{"librdkafka", NewLibrdkafka, NewLibrdkafkaWith},
 }
 
 // TextProducer is an extra capability of clients that also ship a

@@ -15,12 +15,23 @@ import (
 // suite's referee for checks that must not depend on the client under test.
 type Franz struct {
 	addr string
+	opts Options
 	cl   *kgo.Client
 	adm  *kadm.Client
 }
 
 // NewFranz connects a franz-go client to addr.
 func NewFranz(addr string) (Client, error) { return newFranz(addr) }
+
+// NewFranzWith is NewFranz with options.
+func NewFranzWith(addr string, o Options) (Client, error) {
+	f, err := newFranz(addr)
+	if err != nil {
+		return nil, err
+	}
+	f.opts = o
+	return f, nil
+}
 
 func newFranz(addr string) (*Franz, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
@@ -30,12 +41,21 @@ func newFranz(addr string) (*Franz, error) {
 	return &Franz{addr: addr, cl: cl, adm: kadm.NewClient(cl)}, nil
 }
 
+// consumerOpts are the options every consumer of f gets.
+func (f *Franz) consumerOpts() []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(f.addr)}
+	if f.opts.Rack != "" {
+		opts = append(opts, kgo.Rack(f.opts.Rack))
+	}
+	return opts
+}
+
 func (f *Franz) Name() string { return "franz-go" }
 
 func (f *Franz) Close() error { f.cl.Close(); return nil }
 
 func (f *Franz) CreateTopic(ctx context.Context, topic string, partitions int32) error {
-	resp, err := f.adm.CreateTopic(ctx, partitions, 1, nil, topic)
+	resp, err := f.adm.CreateTopic(ctx, partitions, f.opts.rf(), nil, topic)
 	if err != nil {
 		return fmt.Errorf("franz-go create topic %q: %w", topic, err)
 	}
@@ -184,8 +204,8 @@ func (f *Franz) Consume(ctx context.Context, topic string, partition int32, from
 	if from == Earliest {
 		off = kgo.NewOffset().AtStart()
 	}
-	ccl, err := kgo.NewClient(kgo.SeedBrokers(f.addr),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: off}}))
+	ccl, err := kgo.NewClient(append(f.consumerOpts(),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: off}}))...)
 	if err != nil {
 		return nil, fmt.Errorf("franz-go consumer: %w", err)
 	}
@@ -245,8 +265,8 @@ func (f *Franz) DeleteRecords(ctx context.Context, topic string, partition int32
 
 func (f *Franz) GroupConsume(ctx context.Context, group, topic string, members, n int) ([][]Record, error) {
 	return runMembers(ctx, members, n, func(ctx context.Context, deliver func(Record) bool) error {
-		gcl, err := kgo.NewClient(kgo.SeedBrokers(f.addr), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())
+		gcl, err := kgo.NewClient(append(f.consumerOpts(), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())...)
 		if err != nil {
 			return fmt.Errorf("franz-go group member: %w", err)
 		}

@@ -19,7 +19,18 @@ import (
 // does that one step with the franz-go referee, then verifies with kafka-go.
 type KafkaGo struct {
 	addr string
+	opts Options // Rack is ignored: kafka-go's Reader sends no rack id with fetches
 	cl   *kafka.Client
+}
+
+// NewKafkaGoWith is NewKafkaGo with options.
+func NewKafkaGoWith(addr string, o Options) (Client, error) {
+	c, err := NewKafkaGo(addr)
+	if err != nil {
+		return nil, err
+	}
+	c.(*KafkaGo).opts = o
+	return c, nil
 }
 
 // NewKafkaGo returns a kafka-go client for addr.
@@ -46,7 +57,7 @@ func kgoErr(op string, err error) error {
 
 func (k *KafkaGo) CreateTopic(ctx context.Context, topic string, partitions int32) error {
 	resp, err := k.cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{
-		Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: int(partitions), ReplicationFactor: 1}},
+		Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: int(partitions), ReplicationFactor: int(k.opts.rf())}},
 	})
 	if err != nil {
 		return kgoErr("create topics", err)

@@ -35,8 +35,29 @@ import (
 // system one (`kcat -V`), so two librdkafka versions are exercised.
 type Librdkafka struct {
 	addr string
+	opts Options
 	kcat string
 	adm  *ckafka.AdminClient
+}
+
+// NewLibrdkafkaWith is NewLibrdkafka with options; the rack goes to every
+// kcat run as client.rack.
+func NewLibrdkafkaWith(addr string, o Options) (Client, error) {
+	c, err := NewLibrdkafka(addr)
+	if err != nil {
+		return nil, err
+	}
+	c.(*Librdkafka).opts = o
+	return c, nil
+}
+
+// kcatArgs are the arguments every kcat run starts with.
+func (l *Librdkafka) kcatArgs(args ...string) []string {
+	out := []string{"-b", l.addr}
+	if l.opts.Rack != "" {
+		out = append(out, "-X", "client.rack="+l.opts.Rack)
+	}
+	return append(out, args...)
 }
 
 // NewLibrdkafka returns the librdkafka client; it fails if kcat is not installed.
@@ -89,7 +110,7 @@ func topicResultsErr(op string, rs []ckafka.TopicResult, err error) error {
 }
 
 func (l *Librdkafka) CreateTopic(ctx context.Context, topic string, partitions int32) error {
-	rs, err := l.adm.CreateTopics(ctx, []ckafka.TopicSpecification{{Topic: topic, NumPartitions: int(partitions), ReplicationFactor: 1}})
+	rs, err := l.adm.CreateTopics(ctx, []ckafka.TopicSpecification{{Topic: topic, NumPartitions: int(partitions), ReplicationFactor: int(l.opts.rf())}})
 	return topicResultsErr("create topic", rs, err)
 }
 
@@ -136,7 +157,7 @@ func (l *Librdkafka) SetTopicConfig(ctx context.Context, topic, key, value strin
 
 // kcatRun runs kcat with args and returns its stdout; stderr goes in errors.
 func (l *Librdkafka) kcatRun(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, l.kcat, append([]string{"-b", l.addr}, args...)...)
+	cmd := exec.CommandContext(ctx, l.kcat, l.kcatArgs(args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -321,9 +342,9 @@ func (l *Librdkafka) DeleteRecords(ctx context.Context, topic string, partition 
 
 func (l *Librdkafka) GroupConsume(ctx context.Context, group, topic string, members, n int) ([][]Record, error) {
 	return runMembers(ctx, members, n, func(ctx context.Context, deliver func(Record) bool) error {
-		cmd := exec.Command(l.kcat, "-b", l.addr, "-G", group, "-J", "-u", "-q",
+		cmd := exec.Command(l.kcat, l.kcatArgs("-G", group, "-J", "-u", "-q",
 			"-X", "auto.offset.reset=earliest", "-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100",
-			"-X", "session.timeout.ms=10000", "-X", "heartbeat.interval.ms=500", topic)
+			"-X", "session.timeout.ms=10000", "-X", "heartbeat.interval.ms=500", topic)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		stdout, err := cmd.StdoutPipe()

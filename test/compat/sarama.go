@@ -13,6 +13,7 @@ import (
 // Consumer (partition consumer) and ConsumerGroup.
 type Sarama struct {
 	addrs []string
+	opts  Options
 	cfg   *sarama.Config
 	cl    sarama.Client
 	adm   sarama.ClusterAdmin
@@ -35,6 +36,23 @@ func saramaConfig() *sarama.Config {
 	cfg.Consumer.Return.Errors = true
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Interval = 200 * time.Millisecond
+	return cfg
+}
+
+// NewSaramaWith is NewSarama with options.
+func NewSaramaWith(addr string, o Options) (Client, error) {
+	c, err := NewSarama(addr)
+	if err != nil {
+		return nil, err
+	}
+	c.(*Sarama).opts = o
+	return c, nil
+}
+
+// consumerConfig is saramaConfig with the consumer's rack.
+func (s *Sarama) consumerConfig() *sarama.Config {
+	cfg := saramaConfig()
+	cfg.RackID = s.opts.Rack
 	return cfg
 }
 
@@ -72,7 +90,7 @@ func saramaErr(op string, err error) error {
 }
 
 func (s *Sarama) CreateTopic(_ context.Context, topic string, partitions int32) error {
-	return saramaErr("create topic", s.adm.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false))
+	return saramaErr("create topic", s.adm.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: s.opts.rf()}, false))
 }
 
 func (s *Sarama) DeleteTopic(_ context.Context, topic string) error {
@@ -175,7 +193,7 @@ func fromSarama(m *sarama.ConsumerMessage) Record {
 }
 
 func (s *Sarama) Consume(ctx context.Context, topic string, partition int32, from int64, n int) ([]Record, error) {
-	c, err := sarama.NewConsumer(s.addrs, saramaConfig())
+	c, err := sarama.NewConsumer(s.addrs, s.consumerConfig())
 	if err != nil {
 		return nil, saramaErr("consumer", err)
 	}
@@ -249,7 +267,7 @@ func (h *saramaHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sar
 
 func (s *Sarama) GroupConsume(ctx context.Context, group, topic string, members, n int) ([][]Record, error) {
 	return runMembers(ctx, members, n, func(ctx context.Context, deliver func(Record) bool) error {
-		g, err := sarama.NewConsumerGroup(s.addrs, group, saramaConfig())
+		g, err := sarama.NewConsumerGroup(s.addrs, group, s.consumerConfig())
 		if err != nil {
 			return saramaErr("consumer group", err)
 		}

@@ -1,0 +1,25 @@
+package controller
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	active    prometheus.Gauge
+	elections prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "strata_controller_active",
+			Help: "1 while this broker is the cluster controller, else 0.",
+		}),
+		elections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_controller_leader_elections_total",
+			Help: "Partition leader changes written by this broker as controller.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.active, m.elections)
+	}
+	return m
+}

@@ -296,9 +296,9 @@ func newTestPart(t *testing.T, topic string, part int32) *testPart {
 	return p
 }
 
-func (p *testPart) Topic() string      { return p.topic }
-func (p *testPart) TopicID() [16]byte  { return [16]byte{1, 2, 3} }
-func (p *testPart) Partition() int32   { return p.part }
+func (p *testPart) Topic() string     { return p.topic }
+func (p *testPart) TopicID() [16]byte { return [16]byte{1, 2, 3} }
+func (p *testPart) Partition() int32  { return p.part }
 func (p *testPart) touched(op string) {
 	if p.gone.Load() {
 		p.t.Errorf("%s on an unfollowed partition", op)

@@ -43,6 +43,9 @@ type flags struct {
 	tiering      bool
 	tieringBytes int64
 	tieringOnly  bool
+
+	cluster      bool
+	clusterKills int
 }
 
 func parseFlags(args []string) (flags, error) {
@@ -65,7 +68,9 @@ func parseFlags(args []string) (flags, error) {
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
 	fs.BoolVar(&f.tiering, "tiering", true, "run the tiering section (strata with a MinIO bucket) after the main table")
 	fs.Int64Var(&f.tieringBytes, "tiering-bytes", 1<<30, "bytes of the cold data set the tiering section reads back")
-	fs.BoolVar(&f.tieringOnly, "tiering-only", false, "run only the tiering section (no brokers table, no machine ceilings)")
+	fs.BoolVar(&f.tieringOnly, "tiering-only", false, "run only the tiering section (no brokers table, no machine ceilings, no cluster section)")
+	fs.BoolVar(&f.cluster, "cluster", true, "run the cluster section (acks=all on 1 broker vs 3 brokers at RF 3, failover over leader kills) last")
+	fs.IntVar(&f.clusterKills, "cluster-kills", 10, "leader kills in the cluster section's failover phase")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -145,6 +150,11 @@ func run() error {
 		}
 		res := runTiering(ctx, tieringOptions{Root: root, Bytes: f.tieringBytes, Load: cfg, Log: log})
 		writeTiering(out, res, f.markdown)
+	}
+	if f.cluster && !f.tieringOnly && ctx.Err() == nil {
+		fmt.Fprintln(out)
+		res := runCluster(ctx, clusterOptions{Root: root, Load: cfg, Kills: max(1, f.clusterKills), Log: log})
+		writeCluster(out, res, f.markdown)
 	}
 	return ctx.Err()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -79,7 +78,10 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 	return nil
 }
 
-// put streams the segment object into the bucket.
+// put uploads the segment object. segment.Write checks the segment and
+// computes the trailer in a first pass over the file (page cache); the
+// upload then sends the log section straight from the file, followed by
+// the trailer, as one seekable body.
 func (u *Uploader) put(ctx context.Context, name string, seg partlog.SealedSegment, epoch int32) (segment.Footer, error) {
 	f, err := os.Open(seg.Path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -89,30 +91,15 @@ func (u *Uploader) put(ctx context.Context, name string, seg partlog.SealedSegme
 		return segment.Footer{}, err
 	}
 	defer f.Close()
-	pr, pw := io.Pipe()
-	var foot segment.Footer
-	var werr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		foot, werr = segment.Write(pw, f, seg.Size, seg.OffsetIndex, seg.TimeIndex,
-			segment.Meta{BaseOffset: seg.BaseOffset, LeaderEpoch: epoch})
-		pw.CloseWithError(werr)
-	}()
-	err = u.bucket.Upload(ctx, name, pr)
-	pr.CloseWithError(errors.New("upload finished")) // unblock the writer if Upload stopped reading
-	<-done
-	switch {
-	case werr != nil && !errors.Is(werr, io.ErrClosedPipe):
-		if err == nil {
-			// The bucket took a short object; it must not stay.
-			u.discard(ctx, name, u.logger)
-		}
-		return segment.Footer{}, werr
-	case err != nil:
+	tw := &trailerWriter{skip: seg.Size}
+	foot, err := segment.Write(tw, f, seg.Size, seg.OffsetIndex, seg.TimeIndex,
+		segment.Meta{BaseOffset: seg.BaseOffset, LeaderEpoch: epoch})
+	if err != nil {
 		return segment.Footer{}, err
-	case werr != nil:
-		return segment.Footer{}, werr
+	}
+	body := &objectBody{log: f, logSize: seg.Size, trailer: tw.buf}
+	if err := u.bucket.Upload(ctx, name, body); err != nil {
+		return segment.Footer{}, err
 	}
 	return foot, nil
 }

@@ -86,7 +86,7 @@ func runSafety(t *testing.T, f fault) {
 
 	start := time.Now()
 	var reports []faultReport
-	for k := 1; start.Add(time.Duration(k)*faultEvery).Before(start.Add(safetyDuration - 5*time.Second)); k++ {
+	for k := 1; start.Add(time.Duration(k) * faultEvery).Before(start.Add(safetyDuration - 5*time.Second)); k++ {
 		time.Sleep(time.Until(start.Add(time.Duration(k) * faultEvery)))
 		part := int32((k - 1) % safetyParts)
 		st, err := c.TopicState(ctx, topic)

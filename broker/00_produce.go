@@ -19,9 +19,15 @@ import (
 //   - Idempotent batches are checked per producer id and epoch: a retried
 //     duplicate returns its original offset, a gap gets
 //     OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
+//   - Only the partition leader appends (NOT_LEADER_OR_FOLLOWER elsewhere,
+//     and on a leader whose etcd lease may have lapsed); batches carry its
+//     leader epoch.
 //   - acks=0 gets no response, acks=1 replies after the local append,
-//     acks=-1 replies once the batch is fsynced (group commit) and refuses
-//     with NOT_ENOUGH_REPLICAS when min.insync.replicas exceeds the ISR.
+//     acks=-1 replies once every in-sync replica has the batch (the high
+//     watermark passed it) or, when the leader is the whole ISR, once it is
+//     fsynced (group commit); NOT_ENOUGH_REPLICAS when min.insync.replicas
+//     exceeds the ISR, NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank
+//     below it before the acknowledgement.
 //   - Transactions are not supported yet: transactional batches are refused
 //     with INVALID_TXN_STATE.
 //
@@ -49,7 +55,8 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 	type durable struct {
 		p      *partition
 		last   int64
-		ti, pi int // slot in resp.Topics[ti].Partitions[pi]
+		solo   bool // the leader was the whole ISR: wait for fsync, not followers
+		ti, pi int  // slot in resp.Topics[ti].Partitions[pi]
 	}
 	var waits []durable
 	resp.Topics = make([]kmsg.ProduceResponseTopic, 0, len(req.Topics))
@@ -61,16 +68,16 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			var p *partition
 			if t != nil {
 				p = b.partitionOf(t.name, rp.Partition)
-				missing = kerr.UnknownTopicOrPartition.Code
+				missing = b.notHostedCode(t, rp.Partition)
 			}
 			if p == nil {
 				st.Partitions = append(st.Partitions, produceErr(rp.Partition, missing, ""))
 				continue
 			}
-			res, last := b.produceTo(p, req.Acks, rp.Records)
+			res, last, solo := b.produceTo(p, req.Acks, rp.Records)
 			st.Partitions = append(st.Partitions, res)
 			if req.Acks == -1 && res.ErrorCode == 0 {
-				waits = append(waits, durable{p: p, last: last, ti: len(resp.Topics), pi: len(st.Partitions) - 1})
+				waits = append(waits, durable{p: p, last: last, solo: solo, ti: len(resp.Topics), pi: len(st.Partitions) - 1})
 			}
 		}
 		resp.Topics = append(resp.Topics, st)
@@ -91,12 +98,22 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			ctx, cancel = context.WithTimeout(ctx, msDuration(req.TimeoutMillis))
 			defer cancel()
 		}
-		// Partitions sync in parallel; each log group-commits its own waiters.
+		// Partitions sync in parallel; each log group-commits its own
+		// waiters. With followers in the ISR, the batch is committed once
+		// every one of them has it (the high watermark passed it).
 		var wg sync.WaitGroup
 		for _, w := range waits {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				if !w.solo {
+					if code := w.p.waitAcked(ctx, w.last, w.p.t.limits.Load().minInsyncReplicas); code != 0 {
+						r := &resp.Topics[w.ti].Partitions[w.pi]
+						r.ErrorCode = code
+						r.BaseOffset = -1
+					}
+					return
+				}
 				if err := w.p.log.WaitDurable(ctx, w.last); err != nil {
 					code := errorCode(err)
 					b.log.Warn("fsync wait failed", "topic", w.p.t.name, "partition", w.p.id, "err", err)
@@ -114,32 +131,41 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 }
 
 // produceTo validates and appends one partition's records. It returns the
-// partition's response and the last offset appended (for acks=all).
-func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.ProduceResponseTopicPartition, int64) {
+// partition's response, the last offset appended (for acks=all) and
+// whether the leader was the whole ISR at the time.
+func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.ProduceResponseTopicPartition, int64, bool) {
 	lim := p.t.limits.Load()
 	hdr, code, msg := validateProduceRecords(records, lim.maxMessageBytes)
 	if code != 0 {
 		b.log.Warn("rejected produce batch", "topic", p.t.name, "partition", p.id, "code", code, "reason", msg)
-		return produceErr(p.id, code, msg), -1
+		return produceErr(p.id, code, msg), -1, false
 	}
 	if hdr.IsTransactional() {
-		return produceErr(p.id, kerr.InvalidTxnState.Code, "transactions are not supported"), -1
+		return produceErr(p.id, kerr.InvalidTxnState.Code, "transactions are not supported"), -1, false
 	}
-	if acks == -1 && lim.minInsyncReplicas > 1 {
-		return produceErr(p.id, kerr.NotEnoughReplicas.Code, "ISR is smaller than min.insync.replicas"), -1
+	epoch := p.currentLeaderEpoch()
+	if epoch < 0 || !b.sessionValid() {
+		return produceErr(p.id, notLeaderCode, "this broker is not the partition leader"), -1, false
+	}
+	solo := p.solo()
+	if acks == -1 && lim.minInsyncReplicas > int64(p.isrSize()) {
+		return produceErr(p.id, kerr.NotEnoughReplicas.Code, "ISR is smaller than min.insync.replicas"), -1, false
 	}
 	if !b.acceptingProduce(p) {
 		// Object storage has been unreachable long enough that local disk
 		// is at its bound: a retriable error, nothing is lost.
-		return produceErr(p.id, kerr.KafkaStorageError.Code, "object storage upload backlog is over its bound; retry later"), -1
+		return produceErr(p.id, kerr.KafkaStorageError.Code, "object storage upload backlog is over its bound; retry later"), -1, false
 	}
-	res, err := p.log.Append(records, 0)
+	res, err := p.log.Append(records, epoch)
 	if err != nil {
 		code := errorCode(err)
 		if code == kerr.KafkaStorageError.Code {
 			b.log.Error("append failed", "topic", p.t.name, "partition", p.id, "err", err)
 		}
-		return produceErr(p.id, code, err.Error()), -1
+		return produceErr(p.id, code, err.Error()), -1, false
+	}
+	if solo {
+		p.advanceHW(res.LastOffset + 1)
 	}
 	if !res.Duplicate {
 		p.wake()
@@ -151,7 +177,7 @@ func (b *Broker) produceTo(p *partition, acks int16, records []byte) (kmsg.Produ
 	out.BaseOffset = res.BaseOffset
 	out.LogAppendTime = -1
 	out.LogStartOffset = p.log.LogStartOffset()
-	return out, res.LastOffset
+	return out, res.LastOffset, solo
 }
 
 func produceErr(partition int32, code int16, msg string) kmsg.ProduceResponseTopicPartition {

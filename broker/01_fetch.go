@@ -24,11 +24,19 @@ import (
 //     fetch answered with session id 0, so clients keep sending full
 //     fetches; an incremental fetch (nonzero session id) gets
 //     FETCH_SESSION_ID_NOT_FOUND.
-//   - Offsets outside [log start, high watermark] get OFFSET_OUT_OF_RANGE;
+//   - Offsets outside [log start, log end] get OFFSET_OUT_OF_RANGE;
 //     unknown partitions UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID by
-//     id, v13+); a stale or future CurrentLeaderEpoch FENCED_LEADER_EPOCH or
-//     UNKNOWN_LEADER_EPOCH. With one replica the high watermark and last
-//     stable offset equal the log end.
+//     id, v13+), partitions with no replica here NOT_LEADER_OR_FOLLOWER;
+//     a stale or future CurrentLeaderEpoch FENCED_LEADER_EPOCH or
+//     UNKNOWN_LEADER_EPOCH.
+//   - Consumers read only below the high watermark (the last stable offset
+//     equals it: no transactions), from the leader or any follower.
+//   - A fetch with a replica id is a follower's: it reads up to the log
+//     end, reports the follower's log end (advancing the high watermark and
+//     the ISR), and gets DivergingEpoch when its last fetched epoch does not
+//     match the leader's log (v12+).
+//   - With a client rack (v11+), the leader names an in-sync follower in
+//     that rack as the preferred read replica.
 //
 // Version notes:
 //   - v4: isolation level, last stable offset, aborted transactions
@@ -38,11 +46,13 @@ import (
 func init() { register(1, 4, 18, handleFetch) }
 
 type fetchPart struct {
-	p        *partition
-	offset   int64
-	maxBytes int32
-	ti, pi   int
-	errCode  int16
+	p         *partition
+	offset    int64
+	maxBytes  int32
+	ti, pi    int
+	errCode   int16
+	replica   bool  // a follower's fetch: read up to the log end, not the high watermark
+	preferred int32 // preferred read replica sent instead of data (KIP-392), or -1
 }
 
 func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
@@ -51,6 +61,10 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	if req.Version >= 7 && req.SessionID != 0 {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return now(resp)
+	}
+	replicaID := req.ReplicaID
+	if req.Version >= 15 {
+		replicaID = req.ReplicaState.ID
 	}
 	var parts []fetchPart
 	resp.Topics = make([]kmsg.FetchResponseTopic, 0, len(req.Topics))
@@ -63,17 +77,22 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 			*sp = kmsg.NewFetchResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
-			fp := fetchPart{offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, ti: ti, pi: pi}
+			fp := fetchPart{offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, ti: ti, pi: pi, replica: replicaID >= 0, preferred: -1}
 			if t != nil {
 				fp.p = b.partitionOf(t.name, rp.Partition)
 			}
 			switch {
 			case fp.p == nil && t != nil:
-				fp.errCode = kerr.UnknownTopicOrPartition.Code
+				fp.errCode = b.notHostedCode(t, rp.Partition)
 			case fp.p == nil:
 				fp.errCode = missing
-			case req.Version >= 9 && rp.CurrentLeaderEpoch > 0:
-				fp.errCode = kerr.UnknownLeaderEpoch.Code
+			case req.Version >= 9:
+				fp.errCode = fp.p.checkLeaderEpoch(rp.CurrentLeaderEpoch)
+			}
+			if fp.errCode == 0 && fp.replica {
+				fp.errCode = b.replicaFetch(fp.p, replicaID, req.Version, rp, sp)
+			} else if fp.errCode == 0 && req.Version >= 11 && req.Rack != "" {
+				fp.preferred = b.preferredReadReplica(fp.p, req.Rack)
 			}
 			parts = append(parts, fp)
 		}
@@ -159,16 +178,24 @@ func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *km
 			hasErr = true
 			continue
 		}
+		if sp.DivergingEpoch.Epoch >= 0 {
+			continue // the follower truncates first
+		}
 		l := fp.p.log
-		start, end := l.LogStartOffset(), l.LogEndOffset()
-		sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = end, end, start
-		sp.PreferredReadReplica = -1
+		start, end, hw := l.LogStartOffset(), l.LogEndOffset(), fp.p.highWatermark()
+		sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, start
+		sp.PreferredReadReplica = fp.preferred
 		if fp.offset < start || fp.offset > end {
 			sp.ErrorCode = kerr.OffsetOutOfRange.Code
 			hasErr = true
 			continue
 		}
-		if fp.offset == end {
+		// Consumers read below the high watermark; followers to the end.
+		bound := hw
+		if fp.replica {
+			bound = end
+		}
+		if fp.offset >= bound || fp.preferred >= 0 {
 			continue
 		}
 		limit := int(fp.maxBytes)
@@ -188,6 +215,9 @@ func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *km
 			}
 			hasErr = true
 			continue
+		}
+		if !fp.replica {
+			data = cutAtOffset(data, bound)
 		}
 		sp.RecordBatches = data
 		total += len(data)

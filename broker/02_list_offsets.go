@@ -38,12 +38,17 @@ func handleListOffsets(b *Broker, c *conn, kreq kmsg.Request) reply {
 			p := b.partitionOf(rt.Topic, rp.Partition)
 			switch {
 			case p == nil:
-				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case req.Version >= 4 && rp.CurrentLeaderEpoch > 0:
-				sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+				sp.ErrorCode = b.notHostedCode(b.topicByName(rt.Topic), rp.Partition)
+			case !b.isLeader(p):
+				sp.ErrorCode = notLeaderCode
+			case req.Version >= 4 && p.checkLeaderEpoch(rp.CurrentLeaderEpoch) != 0:
+				sp.ErrorCode = p.checkLeaderEpoch(rp.CurrentLeaderEpoch)
 			default:
-				sp.LeaderEpoch = 0
+				sp.LeaderEpoch = p.currentLeaderEpoch()
 				b.listOffset(p, rp.Timestamp, &sp)
+				if rp.Timestamp == -1 && req.ReplicaID >= 0 {
+					sp.Offset = p.log.LogEndOffset() // a follower asks for the log end
+				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
@@ -56,7 +61,7 @@ func (b *Broker) listOffset(p *partition, ts int64, sp *kmsg.ListOffsetsResponse
 	l := p.log
 	switch ts {
 	case -1:
-		sp.Offset = l.LogEndOffset()
+		sp.Offset = p.highWatermark()
 	case -2:
 		sp.Offset = l.LogStartOffset()
 	case -4:

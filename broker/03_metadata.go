@@ -2,16 +2,21 @@ package broker
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strata-io/strata/metastore"
 )
 
 // Metadata: v0-13
 //
 // Behavior:
-//   - Brokers: this node (and, with more brokers, every registered one).
+//   - Brokers: every registered (live) broker; partitions with the leader,
+//     epoch, replicas, ISR and offline replicas from the controller's
+//     partition state (LEADER_NOT_AVAILABLE while it has none).
 //   - Null topics (v1+) or an empty list at v0 means every topic.
 //   - An unknown topic is auto-created with num.partitions and
 //     default.replication.factor when auto.create.topics.enable is on and
@@ -31,10 +36,9 @@ func init() { register(3, 0, 13, handleMetadata) }
 func handleMetadata(b *Broker, c *conn, kreq kmsg.Request) reply {
 	req := kreq.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
-	info := b.brokerInfo()
-	resp.Brokers = []kmsg.MetadataResponseBroker{{NodeID: info.NodeID, Host: info.Host, Port: info.Port, Rack: rackPtr(info.Rack)}}
+	resp.Brokers = b.metadataBrokers()
 	resp.ClusterID = &b.clusterID
-	resp.ControllerID = b.cfg.NodeID
+	resp.ControllerID = b.controllerID()
 	resp.AuthorizedOperations = -2147483648
 
 	allowCreate := b.cfg.AutoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
@@ -111,17 +115,58 @@ func (b *Broker) metadataTopic(t *topic) kmsg.MetadataResponseTopic {
 	mt.AuthorizedOperations = -2147483648
 	n := t.numPartitions(b)
 	mt.Partitions = make([]kmsg.MetadataResponseTopicPartition, n)
+	b.view.mu.RLock()
+	defer b.view.mu.RUnlock()
 	for i := range mt.Partitions {
 		p := &mt.Partitions[i]
 		*p = kmsg.NewMetadataResponseTopicPartition()
 		p.Partition = int32(i)
-		p.Leader = b.cfg.NodeID
-		p.LeaderEpoch = 0
-		p.Replicas = []int32{b.cfg.NodeID}
-		p.ISR = []int32{b.cfg.NodeID}
+		st, ok := b.view.states[metastore.PartitionID{TopicID: t.id, Partition: int32(i)}]
+		if !ok {
+			// The controller has not placed it yet.
+			p.ErrorCode = kerr.LeaderNotAvailable.Code
+			p.Leader, p.LeaderEpoch = -1, -1
+			p.Replicas, p.ISR, p.OfflineReplicas = []int32{}, []int32{}, []int32{}
+			continue
+		}
+		p.Leader, p.LeaderEpoch = st.Leader, st.LeaderEpoch
+		p.Replicas = slices.Clone(st.Replicas)
+		p.ISR = slices.Clone(st.ISR)
 		p.OfflineReplicas = []int32{}
+		for _, id := range st.Replicas {
+			if _, live := b.view.brokers[id]; !live {
+				p.OfflineReplicas = append(p.OfflineReplicas, id)
+			}
+		}
+		if _, live := b.view.brokers[st.Leader]; st.Leader < 0 || !live {
+			p.ErrorCode = kerr.LeaderNotAvailable.Code
+			p.Leader = -1
+		}
 	}
 	return mt
+}
+
+// metadataBrokers lists every live broker (this one at least, even before
+// the first watch event arrives).
+func (b *Broker) metadataBrokers() []kmsg.MetadataResponseBroker {
+	live := b.liveBrokers()
+	if !slices.ContainsFunc(live, func(bi metastore.BrokerInfo) bool { return bi.NodeID == b.cfg.NodeID }) {
+		live = append(live, b.brokerInfo())
+	}
+	out := make([]kmsg.MetadataResponseBroker, 0, len(live))
+	for _, bi := range live {
+		out = append(out, kmsg.MetadataResponseBroker{NodeID: bi.NodeID, Host: bi.Host, Port: bi.Port, Rack: rackPtr(bi.Rack)})
+	}
+	return out
+}
+
+// controllerID is the elected controller, or this broker before the first
+// lookup (Kafka clients need some live id).
+func (b *Broker) controllerID() int32 {
+	if id := b.view.controller.Load(); id >= 0 {
+		return id
+	}
+	return b.cfg.NodeID
 }
 
 func rackPtr(r string) *string {

@@ -78,15 +78,15 @@ func handleCreateTopics(b *Broker, c *conn, kreq kmsg.Request) reply {
 			fail(kerr.InvalidPartitions.Code, fmt.Sprintf("number of partitions %d exceeds this broker's limit of %d per topic", partitions, maxPartitionsPerTopic))
 		case rf < 1:
 			fail(kerr.InvalidReplicationFactor.Code, fmt.Sprintf("replication factor must be larger than 0, got %d", rf))
-		case rf > 1:
-			fail(kerr.InvalidReplicationFactor.Code, fmt.Sprintf("replication factor: %d larger than available brokers: 1", rf))
+		case int(rf) > b.liveBrokerCount():
+			fail(kerr.InvalidReplicationFactor.Code, fmt.Sprintf("replication factor: %d larger than available brokers: %d", rf, b.liveBrokerCount()))
 		case !assignmentValid(b, rt.ReplicaAssignment):
 			fail(kerr.InvalidReplicaAssignment.Code, "replica assignment names an unknown broker or is uneven")
 		case cfgErr != nil:
 			fail(kerr.InvalidConfig.Code, cfgErr.Error())
 		case req.ValidateOnly:
 		default:
-			t, err := b.createTopic(c.ctx, rt.Topic, partitions, rf, configs)
+			t, err := b.createTopicAssigned(c.ctx, rt.Topic, partitions, rf, configs, replicaAssignment(rt.ReplicaAssignment))
 			if err == errTopicExists {
 				fail(kerr.TopicAlreadyExists.Code, "topic '"+rt.Topic+"' already exists")
 				break
@@ -121,11 +121,20 @@ func assignmentValid(b *Broker, as []kmsg.CreateTopicsRequestTopicReplicaAssignm
 		if a.Partition != int32(i) || len(a.Replicas) != len(as[0].Replicas) {
 			return false
 		}
-		for _, r := range a.Replicas {
-			if r != b.cfg.NodeID {
-				return false
-			}
+		if !b.replicasValid(a.Replicas) {
+			return false
 		}
 	}
 	return true
+}
+
+func replicaAssignment(as []kmsg.CreateTopicsRequestTopicReplicaAssignment) [][]int32 {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([][]int32, len(as))
+	for i, a := range as {
+		out[i] = a.Replicas
+	}
+	return out
 }

@@ -30,9 +30,17 @@ func handleDeleteRecords(b *Broker, c *conn, kreq kmsg.Request) reply {
 			sp.Partition = rp.Partition
 			sp.LowWatermark = -1
 			p := b.partitionOf(rt.Topic, rp.Partition)
+			offset := rp.Offset
+			if p != nil && offset == -1 {
+				offset = p.highWatermark()
+			}
 			if p == nil {
-				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			} else if start, err := p.log.DeleteRecords(rp.Offset); err != nil {
+				sp.ErrorCode = b.notHostedCode(b.topicByName(rt.Topic), rp.Partition)
+			} else if !b.isLeader(p) {
+				sp.ErrorCode = notLeaderCode
+			} else if offset > p.highWatermark() {
+				sp.ErrorCode = kerr.OffsetOutOfRange.Code
+			} else if start, err := p.log.DeleteRecords(offset); err != nil {
 				if sp.ErrorCode = errorCode(err); sp.ErrorCode == kerr.KafkaStorageError.Code {
 					b.log.Error("delete records", "topic", rt.Topic, "partition", rp.Partition, "err", err)
 				}

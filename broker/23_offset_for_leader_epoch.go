@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -33,9 +32,11 @@ func handleOffsetForLeaderEpoch(b *Broker, c *conn, kreq kmsg.Request) reply {
 			p := b.partitionOf(rt.Topic, rp.Partition)
 			switch {
 			case p == nil:
-				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case rp.CurrentLeaderEpoch > 0:
-				sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+				sp.ErrorCode = b.notHostedCode(b.topicByName(rt.Topic), rp.Partition)
+			case !b.isLeader(p):
+				sp.ErrorCode = notLeaderCode
+			case p.checkLeaderEpoch(rp.CurrentLeaderEpoch) != 0:
+				sp.ErrorCode = p.checkLeaderEpoch(rp.CurrentLeaderEpoch)
 			default:
 				sp.LeaderEpoch, sp.EndOffset = p.log.EndOffsetForEpoch(rp.LeaderEpoch)
 				if sp.LeaderEpoch < 0 {

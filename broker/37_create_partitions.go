@@ -51,7 +51,7 @@ func handleCreatePartitions(b *Broker, c *conn, kreq kmsg.Request) reply {
 			fail(kerr.InvalidReplicaAssignment.Code, "assignment names unknown brokers or has the wrong length")
 		case req.ValidateOnly:
 		default:
-			_, err := b.meta.UpdateTopic(c.ctx, t.name, func(mt *metastore.Topic) error {
+			mt, err := b.meta.UpdateTopic(c.ctx, t.name, func(mt *metastore.Topic) error {
 				if mt.Partitions >= rt.Count {
 					return fmt.Errorf("partition count is already %d", mt.Partitions)
 				}
@@ -59,7 +59,10 @@ func handleCreatePartitions(b *Broker, c *conn, kreq kmsg.Request) reply {
 				return nil
 			})
 			if err == nil {
-				err = b.openPartitions(t, rt.Count)
+				b.applyMu.Lock()
+				b.addTopic(mt)
+				b.applyMu.Unlock()
+				b.waitPartitionsReady(c.ctx, t)
 			}
 			if err != nil {
 				b.log.Error("create partitions", "topic", t.name, "err", err)
@@ -85,10 +88,8 @@ func newAssignmentValid(b *Broker, as []kmsg.CreatePartitionsRequestTopicAssignm
 		return false
 	}
 	for _, a := range as {
-		for _, r := range a.Replicas {
-			if r != b.cfg.NodeID {
-				return false
-			}
+		if !b.replicasValid(a.Replicas) {
+			return false
 		}
 	}
 	return true

@@ -24,11 +24,12 @@ func handleDescribeCluster(b *Broker, c *conn, kreq kmsg.Request) reply {
 		return now(resp)
 	}
 	resp.ClusterID = b.clusterID
-	resp.ControllerID = b.cfg.NodeID
+	resp.ControllerID = b.controllerID()
 	resp.ClusterAuthorizedOperations = -2147483648
-	info := b.brokerInfo()
-	br := kmsg.NewDescribeClusterResponseBroker()
-	br.NodeID, br.Host, br.Port, br.Rack = info.NodeID, info.Host, info.Port, rackPtr(info.Rack)
-	resp.Brokers = append(resp.Brokers, br)
+	for _, mb := range b.metadataBrokers() {
+		br := kmsg.NewDescribeClusterResponseBroker()
+		br.NodeID, br.Host, br.Port, br.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
+		resp.Brokers = append(resp.Brokers, br)
+	}
 	return now(resp)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-io/strata/broker/group"
+	"github.com/strata-io/strata/broker/replica"
 	"github.com/strata-io/strata/metastore"
 )
 
@@ -31,6 +32,15 @@ type Broker struct {
 	ready   readiness
 	tier    *tiering
 
+	view     clusterView
+	applyMu  sync.Mutex // serialises applying metadata changes to local replicas
+	session  *metastore.BrokerSession
+	replicas *replica.Manager
+	bg       context.Context // lives until the broker stops
+	ctlCtx   context.Context
+	ctlStop  context.CancelFunc
+	ctlDone  chan struct{}
+
 	ln      net.Listener
 	wg      sync.WaitGroup
 	connsMu sync.Mutex
@@ -49,7 +59,11 @@ func New(ctx context.Context, cfg Config, meta *metastore.Store) (*Broker, error
 		topics: map[string]*topic{},
 		byID:   map[[16]byte]*topic{},
 		conns:  map[net.Conn]struct{}{},
+		bg:     context.Background(),
 	}
+	b.view.brokers = map[int32]metastore.BrokerInfo{}
+	b.view.states = map[metastore.PartitionID]metastore.PartitionState{}
+	b.view.controller.Store(-1)
 	b.pids.meta = meta
 	b.metrics = newMetrics(cfg.Registerer)
 	var err error
@@ -63,12 +77,10 @@ func New(ctx context.Context, cfg Config, meta *metastore.Store) (*Broker, error
 	if err != nil {
 		return nil, fmt.Errorf("list topics: %w", err)
 	}
+	// Logs open once partition states (from the controller) name this
+	// broker a replica; see startCluster.
 	for _, t := range topics {
-		if _, err := b.openTopic(t); err != nil {
-			b.stopTiering()
-			b.closeLogs()
-			return nil, err
-		}
+		b.addTopic(t)
 	}
 	b.groups, err = group.New(ctx, group.Config{
 		MinSessionTimeout:     cfg.GroupMinSessionTimeout,
@@ -102,20 +114,38 @@ func (b *Broker) Run(ctx context.Context) error {
 // Serve serves on an existing listener until ctx is cancelled.
 func (b *Broker) Serve(ctx context.Context, ln net.Listener) error {
 	b.ln = ln
-	if err := b.meta.RegisterBroker(ctx, b.brokerInfo()); err != nil {
+	// The broker keeps serving after ctx ends until its leaderships have
+	// moved (controlled shutdown); inner ends after that.
+	inner, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	b.bg = inner
+	b.replicas = replica.NewManager(replica.Config{
+		NodeID:     b.cfg.NodeID,
+		Logger:     b.log.With("component", "replica"),
+		Registerer: b.cfg.Registerer,
+	})
+	if err := b.startCluster(inner); err != nil {
 		ln.Close()
-		return fmt.Errorf("register broker: %w", err)
+		return err
 	}
 	b.log.Info("serving kafka", "addr", ln.Addr().String(), "advertised", b.cfg.AdvertiseAddr, "cluster_id", b.clusterID)
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		b.retentionLoop(ctx)
+		b.retentionLoop(inner)
 	}()
+	outer := ctx
 	go func() {
-		<-ctx.Done()
+		select {
+		case <-outer.Done():
+			b.controlledShutdown()
+			b.stopController()
+		case <-inner.Done():
+		}
+		stop()
 		ln.Close()
 	}()
+	ctx = inner
 	b.ready.serving.Store(true)
 	defer b.ready.serving.Store(false)
 	var acceptErr error
@@ -161,6 +191,9 @@ func (b *Broker) shutdown() {
 		nc.Close()
 	}
 	b.connsMu.Unlock()
+	if b.replicas != nil {
+		b.replicas.Close()
+	}
 	b.wg.Wait()
 	b.groups.Close()
 	b.stopTiering()
@@ -173,6 +206,9 @@ func (b *Broker) closeLogs() {
 	defer b.mu.Unlock()
 	for _, t := range b.topics {
 		for _, p := range t.parts {
+			if p == nil {
+				continue
+			}
 			if err := p.log.Close(); err != nil {
 				b.log.Warn("closing partition log", "topic", t.name, "partition", p.id, "err", err)
 			}

@@ -27,6 +27,21 @@ type Config struct {
 	GroupMaxSessionTimeout     time.Duration
 	RetentionCheckInterval     time.Duration // log.retention.check.interval.ms
 
+	// SessionTimeout is the broker's etcd lease TTL (broker.session.timeout.ms):
+	// how long after a broker dies or is cut off before the controller
+	// moves its leaderships. A broker whose lease may have expired stops
+	// acting as leader.
+	SessionTimeout time.Duration
+	// ReplicaLagTimeMax is replica.lag.time.max.ms: a follower that has not
+	// caught up for this long leaves the ISR.
+	ReplicaLagTimeMax time.Duration
+	// LeaderRebalanceInterval is how often the controller moves leadership
+	// back to preferred replicas (leader.imbalance.check.interval); < 0 off.
+	LeaderRebalanceInterval time.Duration
+	// ControlledShutdownTimeout bounds how long a stopping broker waits for
+	// the controller to move its leaderships away.
+	ControlledShutdownTimeout time.Duration
+
 	// TopicDefaults overrides the built-in default of any topic config
 	// (the broker-level log.* settings of Kafka), by topic config name.
 	TopicDefaults map[string]string
@@ -63,6 +78,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetentionCheckInterval <= 0 {
 		c.RetentionCheckInterval = 5 * time.Minute
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 4 * time.Second
+	}
+	if c.ReplicaLagTimeMax <= 0 {
+		c.ReplicaLagTimeMax = 30 * time.Second
+	}
+	if c.LeaderRebalanceInterval == 0 {
+		c.LeaderRebalanceInterval = 30 * time.Second
+	}
+	if c.ControlledShutdownTimeout <= 0 {
+		c.ControlledShutdownTimeout = 30 * time.Second
 	}
 	if c.AdvertiseAddr == "" {
 		c.AdvertiseAddr = c.KafkaAddr

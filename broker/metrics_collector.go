@@ -54,29 +54,42 @@ func (c *partitionCollector) Collect(ch chan<- prometheus.Metric) {
 		part  int32
 	}
 	hws := map[key]int64{}
-	n := 0
+	n, leaders, under, offline := 0, 0, 0, 0
 	for _, t := range topics {
 		b.mu.RLock()
 		parts := t.parts
 		b.mu.RUnlock()
 		for _, p := range parts {
+			if p == nil {
+				continue
+			}
 			n++
 			id := strconv.Itoa(int(p.id))
-			start, end := p.log.LogStartOffset(), p.log.LogEndOffset()
-			hws[key{t.name, p.id}] = end
+			start, end, hw := p.log.LogStartOffset(), p.log.LogEndOffset(), p.highWatermark()
 			ch <- prometheus.MustNewConstMetric(c.logStart, prometheus.GaugeValue, float64(start), t.name, id)
 			ch <- prometheus.MustNewConstMetric(c.logEnd, prometheus.GaugeValue, float64(end), t.name, id)
-			ch <- prometheus.MustNewConstMetric(c.hw, prometheus.GaugeValue, float64(end), t.name, id)
+			ch <- prometheus.MustNewConstMetric(c.hw, prometheus.GaugeValue, float64(hw), t.name, id)
+			p.replMu.Lock()
+			if p.rs.isLeader {
+				hws[key{t.name, p.id}] = hw // lag is reported by the leader only
+				leaders++
+				if len(p.rs.isr) < len(p.rs.replicas) {
+					under++
+				}
+			} else if p.rs.known && p.rs.leaderID < 0 {
+				offline++
+			}
+			p.replMu.Unlock()
 			ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(p.log.Size()), t.name, id)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.topics, prometheus.GaugeValue, float64(len(topics)))
 	ch <- prometheus.MustNewConstMetric(c.partitions, prometheus.GaugeValue, float64(n))
-	ch <- prometheus.MustNewConstMetric(c.leaders, prometheus.GaugeValue, float64(n))
-	// One replica per partition on a single node: the ISR is always whole
-	// and every partition has its leader.
-	ch <- prometheus.MustNewConstMetric(c.underRepl, prometheus.GaugeValue, 0)
-	ch <- prometheus.MustNewConstMetric(c.offline, prometheus.GaugeValue, 0)
+	ch <- prometheus.MustNewConstMetric(c.leaders, prometheus.GaugeValue, float64(leaders))
+	// Under-replicated: led here with an ISR smaller than the replica set;
+	// offline: hosted here with no leader anywhere.
+	ch <- prometheus.MustNewConstMetric(c.underRepl, prometheus.GaugeValue, float64(under))
+	ch <- prometheus.MustNewConstMetric(c.offline, prometheus.GaugeValue, float64(offline))
 
 	sums := map[string]int64{}
 	for k, off := range b.groups.CommittedOffsets() {

@@ -94,3 +94,20 @@ func countRecords(b []byte) int64 {
 	})
 	return n
 }
+
+// cutAtOffset trims b to the whole batches that end below bound (the high
+// watermark: consumers never see a batch not yet on every in-sync replica).
+func cutAtOffset(b []byte, bound int64) []byte {
+	n := 0
+	eachBatch(b, func(batch []byte, h partlog.BatchHeader) bool {
+		if h.LastOffset() >= bound {
+			return false
+		}
+		n += len(batch)
+		return true
+	})
+	if n == 0 {
+		return noRecords
+	}
+	return b[:n]
+}

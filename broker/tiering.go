@@ -46,19 +46,25 @@ func (b *Broker) startTiering(ctx context.Context) error {
 	if rdCfg.CacheDir == "" {
 		rdCfg.CacheDir = filepath.Join(b.cfg.DataDir, "cache")
 	}
+	up := upload.New(upCfg, tc.Bucket, b.meta, b.log.With("component", "upload"))
+	if rdCfg.Busy == nil {
+		rdCfg.Busy = up.Busy // cold reads yield to busy producers
+	}
 	rd, err := remote.New(rdCfg, tc.Bucket, metamanifest.New(b.meta), b.log.With("component", "remote"), b.cfg.Registerer)
 	if err != nil {
+		up.Close()
 		return fmt.Errorf("remote reader: %w", err)
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if err := rd.Start(bg); err != nil {
 		cancel()
 		rd.Close()
+		up.Close()
 		return fmt.Errorf("remote reader: %w", err)
 	}
 	b.tier = &tiering{
 		bucket: tc.Bucket,
-		up:     upload.New(upCfg, tc.Bucket, b.meta, b.log.With("component", "upload")),
+		up:     up,
 		rd:     rd,
 		cancel: cancel,
 	}
@@ -87,7 +93,7 @@ type tieredPartition struct{ p *partition }
 func (t tieredPartition) TopicID() [16]byte  { return t.p.t.id }
 func (t tieredPartition) Partition() int32   { return t.p.id }
 func (t tieredPartition) Log() *partlog.Log  { return t.p.log }
-func (t tieredPartition) LeaderEpoch() int32 { return 0 }
+func (t tieredPartition) LeaderEpoch() int32 { return max(t.p.currentLeaderEpoch(), 0) }
 func (b *Broker) remoteEnabled(configs map[string]string) bool {
 	if b.tier == nil {
 		return false
@@ -117,8 +123,21 @@ func (b *Broker) attachRemote(ctx context.Context, p *partition) error {
 				"log_start", segs[0].BaseOffset, "log_end", segs[n-1].LastOffset+1, "segments", n)
 		}
 	}
-	b.tier.up.Track(tieredPartition{p})
 	return nil
+}
+
+// trackUpload hands a partition this broker now leads to the uploader.
+func (b *Broker) trackUpload(p *partition) {
+	if b.tier != nil && p.log.Config().RemoteStorage {
+		b.tier.up.Track(tieredPartition{p})
+	}
+}
+
+// untrackUpload stops uploading a partition this broker no longer leads.
+func (b *Broker) untrackUpload(p *partition) {
+	if b.tier != nil {
+		b.tier.up.Untrack(tieredPartition{p})
+	}
 }
 
 // detachRemote stops uploading a deleted topic's partitions, then removes

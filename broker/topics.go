@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -42,15 +44,24 @@ func (b *Broker) produceLimitsOf(configs map[string]string) *produceLimits {
 	}
 }
 
-// partition owns one partition log. Appends and reads are serialised by the
-// log itself; there is no lock shared across partitions.
+// partition owns one partition log hosted on this broker (a replica).
+// Appends and reads are serialised by the log itself; there is no lock
+// shared across partitions.
 type partition struct {
 	t   *topic
 	id  int32
 	log *partlog.Log
 
 	waitMu  sync.Mutex
-	waiters []chan struct{} // long-polling fetches, signalled on append
+	waiters []chan struct{} // long-polling fetches, signalled on append / HW advance
+
+	hw          atomic.Int64 // high watermark: consumers read below it
+	leaderEpoch atomic.Int32 // the epoch this broker leads at; -1 when not leader
+	soloLeader  atomic.Bool  // leader with an ISR of itself only
+
+	replMu sync.Mutex
+	rs     replState
+	acks   []ackWaiter // acks=all produces waiting for the high watermark
 }
 
 // addWaiter registers ch (buffered, cap 1) to be signalled on the next append.
@@ -87,55 +98,91 @@ func (p *partition) wake() {
 	p.waitMu.Unlock()
 }
 
-// openTopic opens (creating if needed) the logs of every partition of t and
-// publishes the topic. Called with b.mu not held.
-func (b *Broker) openTopic(mt metastore.Topic) (*topic, error) {
-	t := &topic{name: mt.Name, id: mt.ID, rf: mt.ReplicationFactor, configs: mt.Configs, m: b.metrics.forTopic(mt.Name)}
-	if t.configs == nil {
-		t.configs = map[string]string{}
-	}
-	t.limits.Store(b.produceLimitsOf(t.configs))
-	if err := b.openPartitions(t, mt.Partitions); err != nil {
-		for _, p := range t.parts {
-			p.log.Close()
-		}
-		return nil, err
-	}
+// addTopic publishes a topic read from the metastore, or refreshes the
+// configs and partition count of one already known. Partition logs open
+// later, when a partition state names this broker a replica.
+func (b *Broker) addTopic(mt metastore.Topic) *topic {
 	b.mu.Lock()
-	b.topics[t.name] = t
-	b.byID[t.id] = t
+	t := b.byID[mt.ID]
+	if t == nil {
+		if old := b.topics[mt.Name]; old != nil {
+			// Same name, new id: the old topic was deleted and re-created.
+			b.mu.Unlock()
+			b.removeTopicLocal(old)
+			b.mu.Lock()
+		}
+		t = &topic{name: mt.Name, id: mt.ID, rf: mt.ReplicationFactor, m: b.metrics.forTopic(mt.Name)}
+		t.configs = mt.Configs
+		if t.configs == nil {
+			t.configs = map[string]string{}
+		}
+		t.limits.Store(b.produceLimitsOf(t.configs))
+		b.topics[t.name] = t
+		b.byID[t.id] = t
+	}
+	if n := int(mt.Partitions); n > len(t.parts) {
+		parts := make([]*partition, n)
+		copy(parts, t.parts)
+		t.parts = parts
+	}
 	b.mu.Unlock()
-	return t, nil
+	if !maps.Equal(mt.Configs, b.topicConfigs(t)) {
+		cfg := mt.Configs
+		if cfg == nil {
+			cfg = map[string]string{}
+		}
+		b.applyTopicConfigs(t, cfg)
+	}
+	return t
 }
 
-func (b *Broker) openPartitions(t *topic, total int32) error {
-	cfg := b.logConfig(t.configs)
-	parts := append([]*partition(nil), t.parts...)
-	for i := int32(len(parts)); i < total; i++ {
-		l, err := partlog.Open(b.partitionDir(t.id, i), cfg, b.log.With("topic", t.name, "partition", i))
-		if err != nil {
-			for _, p := range parts[len(t.parts):] {
-				p.log.Close()
-			}
-			return fmt.Errorf("open %s-%d: %w", t.name, i, err)
-		}
-		p := &partition{t: t, id: i, log: l}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = b.attachRemote(ctx, p)
-		cancel()
-		if err != nil {
-			l.Close()
-			for _, p := range parts[len(t.parts):] {
-				p.log.Close()
-			}
-			return err
-		}
-		parts = append(parts, p)
+// hostPartition opens (creating if needed) the log of partition id of t on
+// this broker, or returns the one already open.
+func (b *Broker) hostPartition(t *topic, id int32) (*partition, error) {
+	b.mu.RLock()
+	if int(id) >= len(t.parts) {
+		b.mu.RUnlock()
+		return nil, fmt.Errorf("%s-%d: no such partition", t.name, id)
 	}
+	p := t.parts[id]
+	b.mu.RUnlock()
+	if p != nil {
+		return p, nil
+	}
+	l, err := partlog.Open(b.partitionDir(t.id, id), b.logConfig(b.topicConfigs(t)), b.log.With("topic", t.name, "partition", id))
+	if err != nil {
+		return nil, fmt.Errorf("open %s-%d: %w", t.name, id, err)
+	}
+	p = &partition{t: t, id: id, log: l}
+	p.leaderEpoch.Store(-1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err = b.attachRemote(ctx, p)
+	cancel()
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	p.hw.Store(l.LogStartOffset())
 	b.mu.Lock()
-	t.parts = parts
+	t.parts[id] = p
 	b.mu.Unlock()
-	return nil
+	return p, nil
+}
+
+// unhostPartition stops replicating a partition this broker no longer
+// holds a replica of and deletes its local log.
+func (b *Broker) unhostPartition(p *partition) {
+	b.stopReplica(p)
+	b.mu.Lock()
+	if int(p.id) < len(p.t.parts) && p.t.parts[p.id] == p {
+		p.t.parts[p.id] = nil
+	}
+	b.mu.Unlock()
+	p.wake()
+	if err := p.log.Remove(); err != nil {
+		b.log.Warn("removing partition log", "topic", p.t.name, "partition", p.id, "err", err)
+	}
+	b.log.Info("partition replica removed from this broker", "topic", p.t.name, "partition", p.id)
 }
 
 func (b *Broker) topicByName(name string) *topic {
@@ -159,7 +206,8 @@ func (b *Broker) topicByID(id [16]byte) *topic {
 	return b.byID[id]
 }
 
-// partitionOf returns the partition, or nil if the topic or partition does not exist.
+// partitionOf returns the partition if this broker hosts a replica of it,
+// else nil (see notHostedCode for the error to answer).
 func (b *Broker) partitionOf(name string, partition int32) *partition {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -170,8 +218,23 @@ func (b *Broker) partitionOf(name string, partition int32) *partition {
 	return t.parts[partition]
 }
 
+// partitionExists reports whether the topic has the partition, hosted here
+// or not.
 func (b *Broker) partitionExists(name string, partition int32) bool {
-	return b.partitionOf(name, partition) != nil
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	t := b.topics[name]
+	return t != nil && partition >= 0 && int(partition) < len(t.parts)
+}
+
+// notHostedCode is the error for a request about a partition this broker
+// holds no replica of: NOT_LEADER_OR_FOLLOWER when the partition exists
+// (the client's metadata is stale), else UNKNOWN_TOPIC_OR_PARTITION.
+func (b *Broker) notHostedCode(t *topic, partition int32) int16 {
+	if t != nil && b.partitionExists(t.name, partition) {
+		return kerr.NotLeaderForPartition.Code
+	}
+	return kerr.UnknownTopicOrPartition.Code
 }
 
 func (b *Broker) allPartitions() []*partition {
@@ -179,7 +242,11 @@ func (b *Broker) allPartitions() []*partition {
 	defer b.mu.RUnlock()
 	var out []*partition
 	for _, t := range b.topics {
-		out = append(out, t.parts...)
+		for _, p := range t.parts {
+			if p != nil {
+				out = append(out, p)
+			}
+		}
 	}
 	return out
 }
@@ -204,8 +271,21 @@ func (t *topic) numPartitions(b *Broker) int {
 
 var errTopicExists = errors.New("topic exists")
 
-// createTopic stores the topic in the metastore and opens its logs.
+// createTopic stores the topic in the metastore, publishes it, and waits
+// (bounded) until the controller has given every partition a leader and
+// this broker has taken up its own replicas.
 func (b *Broker) createTopic(ctx context.Context, name string, partitions int32, rf int16, configs map[string]string) (*topic, error) {
+	return b.createTopicAssigned(ctx, name, partitions, rf, configs, nil)
+}
+
+// createTopicAssigned is createTopic with an explicit replica assignment
+// (one replica list per partition, the first the preferred leader), which
+// is written as the partitions' initial states instead of asking the
+// controller to place them.
+func (b *Broker) createTopicAssigned(ctx context.Context, name string, partitions int32, rf int16, configs map[string]string, assign [][]int32) (*topic, error) {
+	if live := b.liveBrokerCount(); int(rf) > live {
+		return nil, fmt.Errorf("%w: replication factor %d is larger than the %d available brokers", errReplicationFactor, rf, live)
+	}
 	mt, err := b.meta.CreateTopic(ctx, metastore.Topic{Name: name, Partitions: partitions, ReplicationFactor: rf, Configs: configs})
 	if err != nil {
 		if errors.Is(err, metastore.ErrExists) {
@@ -213,36 +293,68 @@ func (b *Broker) createTopic(ctx context.Context, name string, partitions int32,
 		}
 		return nil, err
 	}
-	return b.openTopic(mt)
+	if len(assign) > 0 {
+		states := make([]metastore.PartitionState, len(assign))
+		for i, r := range assign {
+			states[i] = metastore.PartitionState{TopicID: mt.ID, Partition: int32(i), Replicas: r, Leader: r[0], ISR: r}
+		}
+		if err := b.meta.CreatePartitionStates(ctx, states); err != nil && !errors.Is(err, metastore.ErrExists) {
+			return nil, err
+		}
+	}
+	b.applyMu.Lock()
+	t := b.addTopic(mt)
+	b.applyMu.Unlock()
+	b.waitPartitionsReady(ctx, t)
+	return t, nil
 }
 
+var errReplicationFactor = errors.New("invalid replication factor")
+
 // deleteTopic removes the topic from the metastore, unpublishes it and
-// deletes its logs and committed offsets.
+// deletes its logs, its remote segments and committed offsets. Other
+// brokers drop their replicas when their topic watch sees it go.
 func (b *Broker) deleteTopic(ctx context.Context, name string) error {
 	if _, err := b.meta.DeleteTopic(ctx, name); err != nil {
 		return err
 	}
-	b.mu.Lock()
-	t := b.topics[name]
-	delete(b.topics, name)
-	if t != nil {
-		delete(b.byID, t.id)
+	if t := b.topicByName(name); t != nil {
+		b.mu.RLock()
+		parts := slices.Clone(t.parts)
+		b.mu.RUnlock()
+		b.removeTopicLocal(t)
+		b.detachRemote(t, slices.DeleteFunc(parts, func(p *partition) bool { return p == nil }))
 	}
-	b.mu.Unlock()
-	if t != nil {
-		b.detachRemote(t, t.parts)
-		for _, p := range t.parts {
-			p.wake()
-			if err := p.log.Remove(); err != nil {
-				b.log.Warn("removing partition log", "topic", name, "partition", p.id, "err", err)
-			}
-		}
-		os.Remove(filepath.Join(b.cfg.DataDir, "logs", fmt.Sprintf("%x", t.id)))
-	}
-	b.groups.TopicDeleted(name)
-	b.metrics.dropTopic(name)
 	b.log.Info("deleted topic", "topic", name)
 	return nil
+}
+
+// removeTopicLocal unpublishes a deleted topic and removes its local logs.
+func (b *Broker) removeTopicLocal(t *topic) {
+	b.mu.Lock()
+	if b.byID[t.id] != t {
+		b.mu.Unlock()
+		return
+	}
+	delete(b.byID, t.id)
+	if b.topics[t.name] == t {
+		delete(b.topics, t.name)
+	}
+	parts := t.parts
+	b.mu.Unlock()
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		b.stopReplica(p)
+		p.wake()
+		if err := p.log.Remove(); err != nil {
+			b.log.Warn("removing partition log", "topic", t.name, "partition", p.id, "err", err)
+		}
+	}
+	os.Remove(filepath.Join(b.cfg.DataDir, "logs", fmt.Sprintf("%x", t.id)))
+	b.groups.TopicDeleted(t.name)
+	b.metrics.dropTopic(t.name)
 }
 
 // setTopicConfigs replaces a topic's explicit configs in the metastore and
@@ -254,6 +366,11 @@ func (b *Broker) setTopicConfigs(ctx context.Context, t *topic, configs map[stri
 	}); err != nil {
 		return err
 	}
+	b.applyTopicConfigs(t, configs)
+	return nil
+}
+
+func (b *Broker) applyTopicConfigs(t *topic, configs map[string]string) {
 	b.mu.Lock()
 	t.configs = configs
 	t.limits.Store(b.produceLimitsOf(configs))
@@ -261,9 +378,10 @@ func (b *Broker) setTopicConfigs(ctx context.Context, t *topic, configs map[stri
 	b.mu.Unlock()
 	cfg := b.logConfig(configs)
 	for _, p := range parts {
-		p.log.SetConfig(cfg)
+		if p != nil {
+			p.log.SetConfig(cfg)
+		}
 	}
-	return nil
 }
 
 func (b *Broker) topicConfigs(t *topic) map[string]string {

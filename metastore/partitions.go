@@ -41,7 +41,9 @@ type PartitionState struct {
 }
 
 // ID returns the partition's identity.
-func (st PartitionState) ID() PartitionID { return PartitionID{TopicID: st.TopicID, Partition: st.Partition} }
+func (st PartitionState) ID() PartitionID {
+	return PartitionID{TopicID: st.TopicID, Partition: st.Partition}
+}
 
 // Clone returns a deep copy (slices are not shared).
 func (st PartitionState) Clone() PartitionState {
@@ -408,7 +410,7 @@ func (s *Store) watchPrefix(ctx context.Context, what, prefix string, relist fun
 	for {
 		rev, err := relist(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || s.ctx.Err() != nil { // done, or the store closed under the call
 				return nil
 			}
 			return fmt.Errorf("metastore: watch %s: %w", what, err)
@@ -425,7 +427,7 @@ func (s *Store) watchPrefix(ctx context.Context, what, prefix string, relist fun
 			}
 		}
 		wcancel()
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || s.ctx.Err() != nil {
 			return nil
 		}
 		if errors.Is(err, rpctypes.ErrCompacted) {

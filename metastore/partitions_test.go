@@ -197,3 +197,33 @@ func TestWatchPartitionStatesAndDeleteTopic(t *testing.T) {
 		t.Fatal("watch did not stop")
 	}
 }
+
+func TestNewWatchesStopOnClose(t *testing.T) {
+	s := openEmbedded(t, t.TempDir())
+	started := make(chan struct{}, 2)
+	done := make(chan error, 2)
+	go func() {
+		done <- s.WatchPartitionStates(context.Background(), func([]PartitionState, []PartitionID) { started <- struct{}{} })
+	}()
+	go func() { done <- s.WatchBrokers(context.Background(), func([]BrokerInfo) { started <- struct{}{} }) }()
+	for range 2 {
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no initial call")
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("watch after Close = %v, want nil", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("watch kept running after Close")
+		}
+	}
+}

@@ -12,6 +12,10 @@ const (
 	DefaultMaxConcurrentReads = 8
 	DefaultReadAheadChunks    = 8
 	DefaultIndexCacheBytes    = 64 << 20
+	// DefaultBusyReadBytesPerSec and DefaultBusyMaxReadBytes pace cold
+	// reads while produce is busy (see Config.Busy).
+	DefaultBusyReadBytesPerSec = 64 << 20
+	DefaultBusyMaxReadBytes    = 1 << 20
 )
 
 // Config configures a Reader. Zero fields take the defaults above.
@@ -31,6 +35,15 @@ type Config struct {
 	ReadAheadChunks int `yaml:"read_ahead_chunks"`
 	// IndexCacheBytes bounds the in-memory cache of footers and indexes.
 	IndexCacheBytes int64 `yaml:"index_cache_bytes"`
+	// Busy, when set, reports that producers are busy (the broker passes
+	// the uploader's view of appends). While it does, each cold read
+	// returns at most BusyMaxReadBytes and cold reads together run at
+	// most BusyReadBytesPerSec, so historical consumers cannot raise
+	// produce latency; otherwise they run at full speed.
+	Busy func() bool `yaml:"-"`
+	// BusyReadBytesPerSec: -1 never paces.
+	BusyReadBytesPerSec int64 `yaml:"busy_read_bytes_per_sec"`
+	BusyMaxReadBytes    int   `yaml:"busy_max_read_bytes"`
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -51,6 +64,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ReadAheadChunks < 0 {
 		c.ReadAheadChunks = 0
+	}
+	if c.BusyReadBytesPerSec == 0 {
+		c.BusyReadBytesPerSec = DefaultBusyReadBytesPerSec
+	}
+	if c.BusyMaxReadBytes <= 0 {
+		c.BusyMaxReadBytes = DefaultBusyMaxReadBytes
 	}
 	if c.IndexCacheBytes == 0 {
 		c.IndexCacheBytes = DefaultIndexCacheBytes

@@ -33,6 +33,7 @@ type Reader struct {
 	metas  *metaCache
 	chunks *chunkCache
 	pool   chan struct{} // cold-read slots
+	pace   pacer
 	ahead  chan struct{} // read-ahead slots
 
 	mu         sync.Mutex
@@ -181,6 +182,13 @@ func (r *Reader) Read(ctx context.Context, topicID [16]byte, partition int32, of
 		return nil, err
 	}
 	defer release()
+	paced := r.busy()
+	if paced {
+		if err := r.pace.wait(ctx); err != nil {
+			return nil, err
+		}
+		maxBytes = min(maxBytes, r.cfg.BusyMaxReadBytes)
+	}
 	segs, err := r.view.load(ctx, r.manifest, partKey{topicID, partition})
 	if err != nil {
 		return nil, fmt.Errorf("remote: list segments of %x/%d: %w", topicID, partition, err)
@@ -211,6 +219,9 @@ func (r *Reader) Read(ctx context.Context, topicID [16]byte, partition int32, of
 			return nil, fmt.Errorf("remote: %x/%d offset %d: segment %q deleted: %w", topicID, partition, offset, seg.Object, ErrNotRemote)
 		}
 		return nil, err
+	}
+	if paced {
+		r.pace.charge(len(data), r.cfg.BusyReadBytesPerSec)
 	}
 	r.m.servedBytes.Add(float64(len(data)))
 	r.readAhead(seg, start, start+int64(len(data)))

@@ -18,6 +18,8 @@ const (
 	DefaultMinBackoff           = 200 * time.Millisecond
 	DefaultMaxBackoff           = 30 * time.Second
 	DefaultCommitAttempts       = 5
+	DefaultDeferWhileBusyBytes  = 1 << 30
+	DefaultBusyWindow           = time.Second
 )
 
 // Config tunes an Uploader. Zero fields take the defaults above.
@@ -46,6 +48,15 @@ type Config struct {
 	// CommitAttempts is how often a manifest commit is tried before the
 	// uploaded object is deleted and the segment uploaded again later.
 	CommitAttempts int `yaml:"commit_attempts"`
+
+	// DeferWhileBusyBytes: while produce is busy (a tracked partition
+	// grew within BusyWindow), sealed segments wait until the broker's
+	// un-uploaded bytes reach this bound, so uploads run in produce's
+	// pauses instead of competing with it. -1 uploads at once.
+	DeferWhileBusyBytes int64 `yaml:"defer_while_busy_bytes"`
+	// BusyWindow is how recent an append must be for produce to count as
+	// busy.
+	BusyWindow time.Duration `yaml:"busy_window"`
 
 	// Registerer receives the uploader's metrics; nil registers nothing.
 	Registerer prometheus.Registerer `yaml:"-"`
@@ -83,6 +94,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CommitAttempts <= 0 {
 		c.CommitAttempts = DefaultCommitAttempts
+	}
+	if c.DeferWhileBusyBytes == 0 {
+		c.DeferWhileBusyBytes = DefaultDeferWhileBusyBytes
+	}
+	if c.BusyWindow <= 0 {
+		c.BusyWindow = DefaultBusyWindow
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-io/strata/objstore"
@@ -22,6 +23,10 @@ type Uploader struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	lastAppend   atomic.Int64 // unix nanos of the last seen append
+	flushing     atomic.Int32 // Flush calls running
+	activityDone chan struct{}
 
 	mu     sync.Mutex
 	parts  map[partKey]*tracked
@@ -53,8 +58,11 @@ func New(cfg Config, bucket objstore.Bucket, manifest Manifest, logger *slog.Log
 		ctx:      ctx,
 		cancel:   cancel,
 		parts:    make(map[partKey]*tracked),
+
+		activityDone: make(chan struct{}),
 	}
 	u.m = newMetrics(cfg.Registerer, func() float64 { return float64(u.Backlog()) })
+	go u.watchActivity(ctx)
 	return u
 }
 
@@ -98,6 +106,7 @@ func (u *Uploader) Close() error {
 	for _, t := range parts {
 		<-t.done
 	}
+	<-u.activityDone
 	return nil
 }
 
@@ -150,6 +159,8 @@ func (u *Uploader) Flush(ctx context.Context) error {
 		t    *tracked
 		last int64
 	}
+	u.flushing.Add(1)
+	defer u.flushing.Add(-1)
 	var targets []target
 	var rollErr error
 	for _, t := range u.tracked() {

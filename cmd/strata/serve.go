@@ -33,6 +33,7 @@ type serveFlags struct {
 	nodeID, numPartitions, defaultRF, socketMax, fetchMax, memLimitMiB                   int
 	autoCreate, nodeIDFromHostname                                                       bool
 	rebalanceDelay, retentionCheck, idleRoll                                             time.Duration
+	sessionTimeout, replicaLagMax, leaderRebalance, shutdownTimeout                      time.Duration
 	maxBacklog, cacheBytes                                                               int64
 	cacheDir                                                                             string
 	noTiering                                                                            bool
@@ -67,6 +68,10 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.cacheBytes, "remote-cache-bytes", 1<<30, "bytes of the remote chunk cache")
 	fs.BoolVar(&f.noTiering, "tiering-disable", false, "keep every segment local: no uploads to the object store")
 	fs.DurationVar(&f.retentionCheck, "log-retention-check-interval", 5*time.Minute, "log.retention.check.interval.ms")
+	fs.DurationVar(&f.sessionTimeout, "broker-session-timeout", 4*time.Second, "etcd lease TTL of this broker (broker.session.timeout.ms): how soon a dead broker's leaderships move")
+	fs.DurationVar(&f.replicaLagMax, "replica-lag-time-max", 30*time.Second, "replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR")
+	fs.DurationVar(&f.leaderRebalance, "leader-rebalance-interval", 30*time.Second, "how often the controller moves leadership back to preferred replicas (negative: never)")
+	fs.DurationVar(&f.shutdownTimeout, "controlled-shutdown-timeout", 30*time.Second, "how long SIGTERM waits for leaderships to move away before stopping")
 }
 
 func runServe(args []string) int {
@@ -159,6 +164,10 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 		DefaultReplicationFactor:   int16(f.defaultRF),
 		GroupInitialRebalanceDelay: f.rebalanceDelay,
 		RetentionCheckInterval:     f.retentionCheck,
+		SessionTimeout:             f.sessionTimeout,
+		ReplicaLagTimeMax:          f.replicaLagMax,
+		LeaderRebalanceInterval:    f.leaderRebalance,
+		ControlledShutdownTimeout:  f.shutdownTimeout,
 		Logger:                     logger,
 	}, meta)
 	if err != nil {

@@ -334,3 +334,58 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Fatalf("metric %s not found", name)
 	return 0
 }
+
+// A topic from a single-node cluster already has a leader epoch (and a
+// broker may raise it behind the controller's back): the controller's
+// epochs always go above the stored one.
+func TestEpochsStayAboveStoredLeaderEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd")
+	}
+	c := newCluster(t)
+	ctx := context.Background()
+	s := c.open()
+	for id := int32(1); id <= 2; id++ {
+		if err := s.RegisterBroker(ctx, metastore.BrokerInfo{NodeID: id, Host: "h", Port: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rctx, unregister3 := context.WithCancel(ctx)
+	if _, err := s.RegisterBrokerSession(rctx, metastore.BrokerInfo{NodeID: 3, Host: "h", Port: 3}, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	topicID := [16]byte{0x42, 1}
+	if err := s.SetPartitionEpoch(ctx, topicID, 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateTopic(ctx, metastore.Topic{Name: "old", ID: topicID, Partitions: 1, ReplicationFactor: 3}); err != nil {
+		t.Fatal(err)
+	}
+	startController(t, s, 1, nil)
+	id := metastore.PartitionID{TopicID: topicID}
+	var st metastore.PartitionState
+	eventually(t, 10*time.Second, "assigned above the stored epoch", func() bool {
+		var err error
+		st, err = s.GetPartitionState(ctx, id)
+		return err == nil && st.LeaderEpoch == 6
+	})
+	// Make broker 3 the leader, then raise the stored epoch behind the
+	// controller's back and kill broker 3.
+	if _, err := s.UpdatePartitionState(ctx, id, func(p *metastore.PartitionState) error {
+		p.Replicas, p.Leader, p.ISR = []int32{3, 1, 2}, 3, []int32{3, 1, 2}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPartitionEpoch(ctx, topicID, 0, 9); err != nil {
+		t.Fatal(err)
+	}
+	unregister3()
+	eventually(t, 10*time.Second, "new leader at an epoch above 9", func() bool {
+		st, err := s.GetPartitionState(ctx, id)
+		return err == nil && st.Leader == 1 && st.LeaderEpoch == 10 && slices.Equal(st.ISR, []int32{1, 2})
+	})
+	if e, err := s.PartitionEpoch(ctx, topicID, 0); err != nil || e != 10 {
+		t.Fatalf("leaderepochs = %d, %v; want 10", e, err)
+	}
+}

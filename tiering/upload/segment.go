@@ -37,8 +37,22 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// While produce is busy (the backlog bound forced this upload), one
+	// upload at a time across the broker leaves produce the rest.
+	busy := u.Busy() && u.flushing.Load() == 0
+	if busy {
+		select {
+		case u.busySem <- struct{}{}:
+		case <-ctx.Done():
+			<-u.sem
+			return ctx.Err()
+		}
+	}
 	start := time.Now()
 	foot, err := u.put(ctx, name, seg, epoch)
+	if busy {
+		<-u.busySem
+	}
 	<-u.sem
 	if errors.Is(err, errSegmentGone) {
 		// Deleted locally meanwhile (remote retention moved the log start).

@@ -20,6 +20,7 @@ type Uploader struct {
 	logger   *slog.Logger
 	m        *metrics
 	sem      chan struct{} // upload slots
+	busySem  chan struct{} // the one upload slot while produce is busy
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -55,6 +56,7 @@ func New(cfg Config, bucket objstore.Bucket, manifest Manifest, logger *slog.Log
 		manifest: manifest,
 		logger:   logger,
 		sem:      make(chan struct{}, cfg.Concurrency),
+		busySem:  make(chan struct{}, 1),
 		ctx:      ctx,
 		cancel:   cancel,
 		parts:    make(map[partKey]*tracked),

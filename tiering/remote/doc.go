@@ -13,5 +13,9 @@
 // or a footer or index that fails its checksum, yields an error wrapping
 // ErrCorrupt that names the object, never wrong data. Cold reads run in
 // their own bounded pool (Config.MaxConcurrentReads) so a backlog of
-// historical consumers cannot take every goroutine.
+// historical consumers cannot take every goroutine. The chunks a large
+// sequential read needs, and ReadAheadChunks past it (into the next
+// segment too), are fetched in parallel. While Config.Busy reports busy
+// producers, cold reads are capped and paced (BusyMaxReadBytes,
+// BusyReadBytesPerSec) so they cannot raise produce latency.
 package remote

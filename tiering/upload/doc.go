@@ -9,7 +9,9 @@
 //   - rolls an active segment that has been idle for Config.IdleRollAfter so
 //     quiet partitions reach object storage too;
 //   - uploads each sealed, not yet uploaded segment as one object
-//     (segment.Write streamed through a pipe into Bucket.Upload), commits it
+//     (segment.Write checks the segment and builds the trailer; the body is
+//     the segment file followed by that trailer, seekable, so backends send
+//     it without another copy), commits it
 //     to the manifest guarded by the leader epoch, then marks it uploaded so
 //     local retention may delete it; a deposed leader's (ErrFenced) or
 //     otherwise uncommitted object is deleted again;
@@ -22,6 +24,10 @@
 //     (uploads whose commit never happened, deletes that failed).
 //
 // Uploads across all partitions share a bounded pool (Config.Concurrency).
+// They yield to produce: while a tracked partition took appends within
+// Config.BusyWindow (Busy), sealed segments wait until the broker's backlog
+// reaches Config.DeferWhileBusyBytes, and past that only one uploads at a
+// time until produce pauses.
 // Failures back off exponentially with jitter; nothing is deleted locally
 // until the manifest holds it, so an unreachable store never loses data.
 // Accepting reports when a partition's un-uploaded bytes pass

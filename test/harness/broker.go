@@ -249,9 +249,20 @@ func (b *Broker) Stop() error {
 	case <-done:
 		return b.exitError("after SIGTERM")
 	case <-time.After(StopTimeout):
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-		return fmt.Errorf("harness: pid %d did not exit within %s of SIGTERM; killed", cmd.Process.Pid, StopTimeout)
+		// SIGQUIT first: the Go runtime writes every goroutine's stack to
+		// the broker's log, so a hung shutdown can be diagnosed.
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		}
+		saved := filepath.Join(os.TempDir(), fmt.Sprintf("strata-hung-%d.log", cmd.Process.Pid))
+		if data, err := os.ReadFile(filepath.Join(b.DataDir, LogFileName)); err == nil {
+			_ = os.WriteFile(saved, data, 0o644)
+		}
+		return fmt.Errorf("harness: pid %d did not exit within %s of SIGTERM; killed (log with goroutine dump: %s)", cmd.Process.Pid, StopTimeout, saved)
 	}
 }
 

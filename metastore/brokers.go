@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -32,6 +33,17 @@ type BrokerInfo struct {
 	// ShuttingDown is set by a broker in controlled shutdown: the controller
 	// moves its leaderships away and assigns it nothing new.
 	ShuttingDown bool
+
+	// Incarnation identifies one registration of the node id: the etcd lease
+	// the registration key is attached to. Every (re)registration — a
+	// restarted process, or a session re-created after its lease was lost —
+	// is a new incarnation. Filled on read (ListBrokers, WatchBrokers); not
+	// stored in the value.
+	Incarnation int64
+	// Revision is the etcd mod revision of the registration key as read: the
+	// put that started this incarnation, or a later update of it (such as
+	// SetShuttingDown). Filled on read; not stored in the value.
+	Revision int64
 }
 
 type brokerValue struct {
@@ -40,6 +52,21 @@ type brokerValue struct {
 	Port         int32  `json:"port"`
 	Rack         string `json:"rack,omitempty"`
 	ShuttingDown bool   `json:"shuttingDown,omitempty"`
+}
+
+func encodeBroker(b BrokerInfo) brokerValue {
+	return brokerValue{NodeID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack, ShuttingDown: b.ShuttingDown}
+}
+
+// decodeBroker decodes a registration key-value, filling Incarnation and
+// Revision from the key's lease and mod revision.
+func decodeBroker(kv *mvccpb.KeyValue) (BrokerInfo, error) {
+	var v brokerValue
+	if err := json.Unmarshal(kv.Value, &v); err != nil {
+		return BrokerInfo{}, fmt.Errorf("metastore: decode broker %q: %w", kv.Key, err)
+	}
+	return BrokerInfo{NodeID: v.NodeID, Host: v.Host, Port: v.Port, Rack: v.Rack, ShuttingDown: v.ShuttingDown,
+		Incarnation: kv.Lease, Revision: kv.ModRevision}, nil
 }
 
 // BrokerSession is a broker registration on an etcd lease, kept alive in the
@@ -53,6 +80,7 @@ type BrokerSession struct {
 	mu         sync.Mutex
 	info       BrokerInfo
 	lease      clientv3.LeaseID
+	revision   int64 // mod revision of the latest registration put (a new lease)
 	validUntil time.Time
 	lost       chan struct{} // closed (and replaced) each time the lease is lost
 	done       chan struct{} // closed when the keep-alive loop has ended
@@ -81,18 +109,19 @@ func (s *Store) RegisterBroker(ctx context.Context, b BrokerInfo) error {
 // third of the TTL. The returned session tells how long the broker may assume
 // its registration is still valid (ValidUntil).
 func (s *Store) RegisterBrokerSession(ctx context.Context, b BrokerInfo, ttl time.Duration) (*BrokerSession, error) {
-	val, err := json.Marshal(brokerValue(b))
+	b.Incarnation, b.Revision = 0, 0
+	val, err := json.Marshal(encodeBroker(b))
 	if err != nil {
 		return nil, fmt.Errorf("metastore: encode broker %d: %w", b.NodeID, err)
 	}
 	bs := &BrokerSession{s: s, nodeID: b.NodeID, ttl: time.Duration(leaseSeconds(ttl)) * time.Second, info: b,
 		lost: make(chan struct{}), done: make(chan struct{})}
 	start := time.Now()
-	lease, err := s.putBroker(ctx, b.NodeID, val, bs.ttl)
+	lease, rev, err := s.putBroker(ctx, b.NodeID, val, bs.ttl)
 	if err != nil {
 		return nil, err
 	}
-	bs.lease = lease
+	bs.lease, bs.revision = lease, rev
 	bs.validUntil = start.Add(bs.ttl - time.Second)
 
 	s.mu.Lock()
@@ -117,16 +146,37 @@ func (s *Store) RegisterBrokerSession(ctx context.Context, b BrokerInfo, ttl tim
 	return bs, nil
 }
 
-// putBroker grants a fresh lease and writes the registration on it.
-func (s *Store) putBroker(ctx context.Context, nodeID int32, val []byte, ttl time.Duration) (clientv3.LeaseID, error) {
+// putBroker grants a fresh lease and writes the registration on it,
+// returning the lease and the revision of the put.
+func (s *Store) putBroker(ctx context.Context, nodeID int32, val []byte, ttl time.Duration) (clientv3.LeaseID, int64, error) {
 	grant, err := s.cli.Grant(ctx, leaseSeconds(ttl))
 	if err != nil {
-		return 0, fmt.Errorf("metastore: register broker %d: grant lease: %w", nodeID, err)
+		return 0, 0, fmt.Errorf("metastore: register broker %d: grant lease: %w", nodeID, err)
 	}
-	if _, err := s.cli.Put(ctx, s.brokerKey(nodeID), string(val), clientv3.WithLease(grant.ID)); err != nil {
-		return 0, fmt.Errorf("metastore: register broker %d: %w", nodeID, err)
+	resp, err := s.cli.Put(ctx, s.brokerKey(nodeID), string(val), clientv3.WithLease(grant.ID))
+	if err != nil {
+		return 0, 0, fmt.Errorf("metastore: register broker %d: %w", nodeID, err)
 	}
-	return grant.ID, nil
+	return grant.ID, resp.Header.Revision, nil
+}
+
+// Revision is the etcd revision of this session's latest registration put:
+// the one that started the current incarnation (the first registration, or
+// the re-registration after a lost lease). SetShuttingDown does not change
+// it. A partition state last written before this revision was written for
+// an earlier incarnation of the broker.
+func (bs *BrokerSession) Revision() int64 {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	return bs.revision
+}
+
+// Incarnation is the lease id the current registration is attached to (see
+// BrokerInfo.Incarnation).
+func (bs *BrokerSession) Incarnation() int64 {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	return int64(bs.lease)
 }
 
 // ValidUntil is the last keep-alive acknowledgement time plus the TTL minus
@@ -160,7 +210,7 @@ func (bs *BrokerSession) SetShuttingDown(ctx context.Context) error {
 	bs.info.ShuttingDown = true
 	info, lease := bs.info, bs.lease
 	bs.mu.Unlock()
-	val, err := json.Marshal(brokerValue(info))
+	val, err := json.Marshal(encodeBroker(info))
 	if err != nil {
 		return fmt.Errorf("metastore: encode broker %d: %w", info.NodeID, err)
 	}
@@ -173,7 +223,7 @@ func (bs *BrokerSession) SetShuttingDown(ctx context.Context) error {
 func (bs *BrokerSession) value() []byte {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
-	val, _ := json.Marshal(brokerValue(bs.info)) // cannot fail: was encoded before
+	val, _ := json.Marshal(encodeBroker(bs.info)) // cannot fail: was encoded before
 	return val
 }
 
@@ -212,11 +262,11 @@ func (bs *BrokerSession) keep(ctx context.Context) {
 		}
 		attempt++
 		start := time.Now()
-		if newLease, err := s.putBroker(ctx, bs.nodeID, bs.value(), bs.ttl); err == nil {
+		if newLease, rev, err := s.putBroker(ctx, bs.nodeID, bs.value(), bs.ttl); err == nil {
 			s.replaceLease(lease, newLease)
 			lease = newLease
 			bs.mu.Lock()
-			bs.lease = newLease
+			bs.lease, bs.revision = newLease, rev
 			bs.validUntil = start.Add(bs.ttl - time.Second)
 			bs.mu.Unlock()
 		}
@@ -252,11 +302,11 @@ func (s *Store) listBrokers(ctx context.Context) ([]BrokerInfo, int64, error) {
 	}
 	out := make([]BrokerInfo, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		var v brokerValue
-		if err := json.Unmarshal(kv.Value, &v); err != nil {
-			return nil, 0, fmt.Errorf("metastore: decode broker %q: %w", kv.Key, err)
+		b, err := decodeBroker(kv)
+		if err != nil {
+			return nil, 0, fmt.Errorf("metastore: list brokers: %w", err)
 		}
-		out = append(out, BrokerInfo(v))
+		out = append(out, b)
 	}
 	sortBrokers(out)
 	return out, resp.Header.Revision, nil
@@ -298,12 +348,12 @@ func (s *Store) WatchBrokers(ctx context.Context, fn func([]BrokerInfo)) error {
 				delete(byKey, key)
 				continue
 			}
-			var v brokerValue
-			if err := json.Unmarshal(ev.Kv.Value, &v); err != nil {
+			b, err := decodeBroker(ev.Kv)
+			if err != nil {
 				s.logger.Error("skipping undecodable broker registration", "key", key, "err", err)
 				continue
 			}
-			byKey[key] = BrokerInfo(v)
+			byKey[key] = b
 		}
 		report()
 	}

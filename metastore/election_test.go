@@ -120,9 +120,14 @@ func TestBrokerSessionAndWatchBrokers(t *testing.T) {
 	if v := bs.ValidUntil(); v.Before(start.Add(500*time.Millisecond)) || v.After(time.Now().Add(2*time.Second)) {
 		t.Fatalf("ValidUntil %v not about start+1s (%v)", v, start)
 	}
-	if b := next(); !slices.Equal(b, []BrokerInfo{b1}) {
+	b := next()
+	if !slices.Equal(plainBrokers(b), []BrokerInfo{b1}) {
 		t.Fatalf("after register %+v", b)
 	}
+	if b[0].Incarnation == 0 || b[0].Incarnation != bs.Incarnation() || b[0].Revision != bs.Revision() {
+		t.Fatalf("watched registration %+v; session incarnation %d revision %d", b[0], bs.Incarnation(), bs.Revision())
+	}
+	registered := b[0]
 	// Keep-alives (every ttl/3) push ValidUntil forward.
 	first := bs.ValidUntil()
 	waitFor(t, 3*time.Second, func() bool { return bs.ValidUntil().After(first) })
@@ -131,12 +136,17 @@ func TestBrokerSessionAndWatchBrokers(t *testing.T) {
 		t.Fatal(err)
 	}
 	b1.ShuttingDown = true
-	if b := next(); !slices.Equal(b, []BrokerInfo{b1}) {
+	if b = next(); !slices.Equal(plainBrokers(b), []BrokerInfo{b1}) {
 		t.Fatalf("after SetShuttingDown %+v", b)
+	}
+	// Same incarnation (same lease), a later mod revision; the session's
+	// registration revision is unchanged.
+	if b[0].Incarnation != registered.Incarnation || b[0].Revision <= registered.Revision || bs.Revision() != registered.Revision {
+		t.Fatalf("after SetShuttingDown %+v, registered %+v, session revision %d", b[0], registered, bs.Revision())
 	}
 	// The shutting-down registration stays alive on the same lease.
 	time.Sleep(2500 * time.Millisecond)
-	if b, _ := s.ListBrokers(ctx); !slices.Equal(b, []BrokerInfo{b1}) {
+	if b, _ := s.ListBrokers(ctx); !slices.Equal(plainBrokers(b), []BrokerInfo{b1}) {
 		t.Fatalf("registration after 2.5s: %+v", b)
 	}
 	unregister()

@@ -477,10 +477,11 @@ func testBrokers(t *testing.T, s *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got, []BrokerInfo{b0, b1}) {
+	if !slices.Equal(plainBrokers(got), []BrokerInfo{b0, b1}) {
 		t.Fatalf("ListBrokers = %+v", got)
 	}
-	// Re-registering a node id replaces the entry.
+	first := got[1]
+	// Re-registering a node id replaces the entry, as a new incarnation.
 	b1moved := b1
 	b1moved.Port = 19092
 	if err := s.RegisterBroker(ctx, b1moved); err != nil {
@@ -489,9 +490,12 @@ func testBrokers(t *testing.T, s *Store) {
 	// Cancelling the registration context removes the broker promptly.
 	unregister()
 	waitFor(t, 5*time.Second, func() bool {
-		got, err := s.ListBrokers(ctx)
-		return err == nil && slices.Equal(got, []BrokerInfo{b1moved})
+		got, err = s.ListBrokers(ctx)
+		return err == nil && slices.Equal(plainBrokers(got), []BrokerInfo{b1moved})
 	})
+	if got[0].Incarnation == first.Incarnation || got[0].Revision <= first.Revision {
+		t.Fatalf("re-registration %+v has the incarnation/revision of %+v", got[0], first)
+	}
 }
 
 func testWatchTopics(t *testing.T, s *Store) {
@@ -578,10 +582,18 @@ func testBrokerLeaseLoss(t *testing.T, s *Store) {
 		defer s.mu.Unlock()
 		return len(s.leases) == 1 && s.leases[0] != lease
 	})
+	var got []BrokerInfo
 	waitFor(t, 5*time.Second, func() bool {
-		got, err := s.ListBrokers(ctx)
-		return err == nil && slices.Equal(got, []BrokerInfo{b})
+		var err error
+		got, err = s.ListBrokers(ctx)
+		return err == nil && slices.Equal(plainBrokers(got), []BrokerInfo{b})
 	})
+	s.mu.Lock()
+	current := s.leases[0]
+	s.mu.Unlock()
+	if got[0].Incarnation != int64(current) {
+		t.Fatalf("registration incarnation %d, want the new lease %d", got[0].Incarnation, current)
+	}
 }
 
 func testWatchStopsOnClose(t *testing.T, s *Store) {

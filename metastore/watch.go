@@ -25,7 +25,10 @@ func (s *Store) WatchTopics(ctx context.Context, fn func([]Topic)) error {
 	for {
 		topics, rev, err := s.listTopics(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
+			// The store's context is checked too: Close cancels ctx through
+			// an AfterFunc, which may not have run yet when the closed
+			// client fails the call.
+			if ctx.Err() != nil || s.ctx.Err() != nil {
 				return nil
 			}
 			return err
@@ -40,7 +43,7 @@ func (s *Store) WatchTopics(ctx context.Context, fn func([]Topic)) error {
 		wch := s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 		err = s.followTopics(wch, byKey, fn)
 		cancel()
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || s.ctx.Err() != nil {
 			return nil
 		}
 		if errors.Is(err, rpctypes.ErrCompacted) {

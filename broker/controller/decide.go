@@ -84,9 +84,11 @@ func decide(cur metastore.PartitionState, live brokers, unclean, rebalance bool)
 			}
 		} else if dead {
 			setLeader(-1, "leader broker gone, no in-sync replica")
-		} else {
-			setLeader(-1, "controlled shutdown, no other in-sync replica")
 		}
+		// A shutting-down leader with no other in-sync replica keeps its
+		// leadership (as in Kafka: nothing can take over), so it can still
+		// upload its last segments under its epoch before it exits; the
+		// partition goes leaderless when its lease ends.
 	}
 
 	// Followers gone or shutting down leave the ISR (never below one member;

@@ -12,6 +12,12 @@
 //   - when a broker's registration disappears, partitions it led get a new
 //     leader from the ISR in preference order (or none, unless the topic
 //     allows unclean leader election), and it leaves the ISRs it was in;
+//   - a broker that re-registers as a new incarnation (a restarted process,
+//     or a session re-created after a lost lease) while still registered is
+//     handled as gone and immediately returned: its leaderships move to other
+//     ISR members at epoch+1 (or it leads again at epoch+1 when it alone is
+//     in sync) and it leaves ISRs; restart.go has the rules, including what
+//     a newly elected controller does about restarts it never saw;
 //   - a broker in controlled shutdown (registration marked ShuttingDown) has
 //     its leaderships moved to other ISR members and leaves ISRs;
 //   - a partition with no leader gets one back when an ISR member returns;

@@ -108,9 +108,25 @@ func (c *controller) lead(parent context.Context) error {
 
 func (c *controller) onBrokers(list []metastore.BrokerInfo) {
 	c.mu.Lock()
+	prev, first := c.view.brokers, !c.haveBrokers
 	c.view.brokers = brokers{}
 	for _, b := range list {
 		c.view.brokers[b.NodeID] = b
+	}
+	// Incarnations: the first view of a tenure is accepted as known (see
+	// restart.go); later, a live broker with a new incarnation restarted.
+	for id, old := range prev {
+		b, ok := c.view.brokers[id]
+		switch {
+		case !ok:
+			c.view.pending.forgetBroker(id)
+		case !first && b.Incarnation != old.Incarnation:
+			c.view.pending.forgetBroker(id)
+			n := c.view.pending.add(c.view.states, id, b.Incarnation)
+			c.m.restarts.Inc()
+			c.cfg.Logger.Warn("broker restarted (new incarnation); handling as failed and returned",
+				"broker", id, "old_incarnation", old.Incarnation, "incarnation", b.Incarnation, "partitions", n)
+		}
 	}
 	c.haveBrokers = true
 	c.mu.Unlock()
@@ -138,6 +154,7 @@ func (c *controller) onStates(changed []metastore.PartitionState, deleted []meta
 	}
 	for _, id := range deleted {
 		delete(c.view.states, id)
+		delete(c.view.pending, id)
 		delete(c.epochFloor, id)
 	}
 	c.haveSt = true
@@ -149,6 +166,9 @@ func (c *controller) onStates(changed []metastore.PartitionState, deleted []meta
 func (c *controller) reconcile(ctx context.Context, rebalance bool) error {
 	c.mu.Lock()
 	res := plan(c.view, rebalance)
+	for _, h := range res.handled {
+		c.view.pending.resolve(h.id, h.restarts)
+	}
 	for i := range res.updates {
 		ch := &res.updates[i]
 		floor, ok := c.epochFloor[ch.next.ID()]
@@ -229,10 +249,11 @@ func (c *controller) write(ctx context.Context, batch []change) error {
 		return wrap("write partition states", err)
 	}
 	c.mu.Lock()
-	for _, st := range written {
+	for i, st := range written {
 		if cur, ok := c.view.states[st.ID()]; !ok || cur.Revision < st.Revision {
 			c.view.states[st.ID()] = st
 		}
+		c.view.pending.resolve(st.ID(), batch[i].restarts)
 	}
 	c.mu.Unlock()
 	for i, ch := range batch {

@@ -5,6 +5,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type metrics struct {
 	active    prometheus.Gauge
 	elections prometheus.Counter
+	restarts  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -17,9 +18,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "strata_controller_leader_elections_total",
 			Help: "Partition leader changes written by this broker as controller.",
 		}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_controller_broker_restarts_total",
+			Help: "Brokers seen re-registering as a new incarnation while live, handled as failed and returned.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.active, m.elections)
+		reg.MustRegister(m.active, m.elections, m.restarts)
 	}
 	return m
 }

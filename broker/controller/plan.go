@@ -2,6 +2,7 @@ package controller
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/strata-io/strata/metastore"
@@ -16,11 +17,12 @@ type view struct {
 	brokers brokers
 	topics  map[[16]byte]metastore.Topic
 	states  map[metastore.PartitionID]metastore.PartitionState
+	pending pendingRestarts // restarts observed by this controller, not yet handled (restart.go)
 }
 
 func newView() *view {
 	return &view{brokers: brokers{}, topics: map[[16]byte]metastore.Topic{},
-		states: map[metastore.PartitionID]metastore.PartitionState{}}
+		states: map[metastore.PartitionID]metastore.PartitionState{}, pending: pendingRestarts{}}
 }
 
 // change is one partition state write the controller wants to make.
@@ -28,6 +30,15 @@ type change struct {
 	old    metastore.PartitionState // zero Revision: the partition has no state yet
 	next   metastore.PartitionState
 	reason string
+	// restarts are the pending restarts this change handles: resolved once
+	// it is written.
+	restarts map[int32]int64
+}
+
+// handledRestarts are pending restarts that needed no write.
+type handledRestarts struct {
+	id       metastore.PartitionID
+	restarts map[int32]int64
 }
 
 // planResult is everything reconcile should write.
@@ -35,6 +46,7 @@ type planResult struct {
 	updates []change                // existing states to change
 	creates []change                // missing states; next.LeaderEpoch still to be set from leaderepochs
 	orphans []metastore.PartitionID // states whose topic is gone
+	handled []handledRestarts       // pending restarts needing no write
 }
 
 // plan decides every write for the view. Missing partitions are only planned
@@ -72,8 +84,12 @@ func plan(v *view, rebalance bool) planResult {
 				out.creates = append(out.creates, change{next: next, reason: "new partition"})
 				continue
 			}
-			if d := decide(cur, v.brokers, unclean, rebalance); d.reason != "" {
-				out.updates = append(out.updates, change{old: cur, next: d.next, reason: d.reason})
+			restarted, used := restartedIn(cur, v.brokers, v.pending[id])
+			d := decideRestart(cur, v.brokers, restarted, unclean, rebalance)
+			if d.reason != "" {
+				out.updates = append(out.updates, change{old: cur, next: d.next, reason: d.reason, restarts: used})
+			} else if len(v.pending[id]) > 0 {
+				out.handled = append(out.handled, handledRestarts{id: id, restarts: maps.Clone(v.pending[id])})
 			}
 		}
 	}

@@ -40,6 +40,7 @@ type Broker struct {
 	ctlCtx   context.Context
 	ctlStop  context.CancelFunc
 	ctlDone  chan struct{}
+	sessStop context.CancelFunc // ends the etcd registration
 
 	ln      net.Listener
 	wg      sync.WaitGroup
@@ -196,8 +197,12 @@ func (b *Broker) shutdown() {
 	}
 	b.wg.Wait()
 	b.groups.Close()
+	b.untrackMovedLeaderships()
 	b.stopTiering()
 	b.closeLogs()
+	if b.sessStop != nil {
+		b.sessStop() // revokes the lease: the controller fails over what is left
+	}
 	b.log.Info("broker stopped")
 }
 

@@ -61,10 +61,15 @@ func (b *Broker) sessionValid() bool {
 // the controller candidate, the replica fetchers and the ISR checker. They
 // run until ctx is done.
 func (b *Broker) startCluster(ctx context.Context) error {
-	sess, err := b.meta.RegisterBrokerSession(ctx, b.brokerInfo(), b.cfg.SessionTimeout)
+	// The registration outlives ctx: it ends in shutdown, after the last
+	// uploads, so partitions nobody else can lead stay led until then.
+	sctx, sstop := context.WithCancel(context.WithoutCancel(ctx))
+	sess, err := b.meta.RegisterBrokerSession(sctx, b.brokerInfo(), b.cfg.SessionTimeout)
 	if err != nil {
+		sstop()
 		return fmt.Errorf("register broker: %w", err)
 	}
+	b.sessStop = sstop
 	b.session = sess
 	run := func(name string, f func(context.Context) error) {
 		b.wg.Add(1)

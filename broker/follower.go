@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/strata-io/strata/metastore"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -88,6 +89,18 @@ func (b *Broker) markFollowerUploads() {
 		}
 		if segs := b.remoteSegments(p); len(segs) > 0 {
 			p.log.MarkUploaded(segs[len(segs)-1].LastOffset)
+		}
+	}
+}
+
+// untrackMovedLeaderships stops uploads of partitions whose leadership has
+// moved (per the latest state seen) before the final flush at shutdown:
+// the new leader uploads them, and our commits would be fenced.
+func (b *Broker) untrackMovedLeaderships() {
+	for _, p := range b.allPartitions() {
+		st, ok := b.view.state(metastore.PartitionID{TopicID: p.t.id, Partition: p.id})
+		if ok && (st.Leader != b.cfg.NodeID || st.LeaderEpoch != p.currentLeaderEpoch()) {
+			b.untrackUpload(p)
 		}
 	}
 }

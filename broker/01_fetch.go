@@ -239,7 +239,13 @@ func (b *Broker) fetchSent(resp *kmsg.FetchResponse, parts []fetchPart) {
 		if fp.p == nil || len(sp.RecordBatches) == 0 {
 			continue
 		}
+		if fp.replica {
+			continue // replication, counted by the follower
+		}
 		fp.p.t.m.bytesOut.Add(float64(len(sp.RecordBatches)))
+		if fp.p.currentLeaderEpoch() < 0 {
+			b.metrics.followerBytes.Add(float64(len(sp.RecordBatches)))
+		}
 		fp.p.t.m.recordsOut.Add(float64(countRecords(sp.RecordBatches)))
 	}
 }

@@ -148,6 +148,7 @@ func (b *Broker) applyBrokers(list []metastore.BrokerInfo) {
 	b.view.mu.Lock()
 	b.view.brokers = m
 	b.view.mu.Unlock()
+	b.coordinatorsChanged()
 	// A leader that (re)appeared or moved: point followers at it.
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()

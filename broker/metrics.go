@@ -24,6 +24,7 @@ type metrics struct {
 	recordsOut     *prometheus.CounterVec // topic
 	isrShrinks     prometheus.Counter
 	isrExpands     prometheus.Counter
+	followerBytes  prometheus.Counter // record bytes served to consumers by a follower
 
 	apiSeconds [kmsg.MaxKey + 1]prometheus.Observer
 }
@@ -68,6 +69,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		isrExpands: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_isr_expands_total", Help: "In-sync replica set expansions of partitions this broker leads.",
 		}),
+		followerBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_follower_fetch_bytes_total", Help: "Record batch bytes this broker served to consumers as a follower (fetch from the closest replica, KIP-392).",
+		}),
 	}
 	for k := range m.apiSeconds {
 		if kmsg.RequestForKey(int16(k)) != nil {
@@ -76,7 +80,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.requestSeconds, m.errors, m.closed, m.connections, m.accepted,
-			m.bytesIn, m.recordsIn, m.bytesOut, m.recordsOut, m.isrShrinks, m.isrExpands)
+			m.bytesIn, m.recordsIn, m.bytesOut, m.recordsOut, m.isrShrinks, m.isrExpands, m.followerBytes)
 	}
 	return m
 }

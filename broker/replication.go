@@ -302,6 +302,11 @@ func (b *Broker) changeISR(p *partition, isr []int32, why string, who ...int32) 
 		return
 	}
 	b.log.Info("ISR changed", "topic", p.t.name, "partition", p.id, "isr", st.ISR, "reason", why, "replicas", who, "epoch", epoch)
+	if why == "caught up" {
+		b.metrics.isrExpands.Inc()
+	} else {
+		b.metrics.isrShrinks.Inc()
+	}
 	b.applyPartitionState(st)
 }
 

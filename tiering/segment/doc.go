@@ -29,4 +29,8 @@
 // sections with one more each (ReadSection verifies the checksum), and serve
 // positions from them (Footer.Lookup, Footer.TimeLookup). Malformed input of
 // any kind yields an error wrapping ErrCorrupt, never a panic.
+//
+// TailFrom cuts a segment at a batch boundary so that only its part above a
+// given offset becomes an object (a new leader whose local segment straddles
+// the end of what the previous leader uploaded).
 package segment

@@ -32,6 +32,22 @@ type Partition interface {
 	LeaderEpoch() int32
 }
 
+// HighWatermarker is implemented by partitions whose log may hold data
+// that is not yet committed (replicated partitions: offsets at or above the
+// high watermark can still be truncated after a leader change). The
+// uploader then uploads only sealed segments wholly below HighWatermark, so
+// object storage never holds records a new leader does not have.
+type HighWatermarker interface {
+	HighWatermark() int64
+}
+
+// committedThrough reports whether every offset of seg is below p's high
+// watermark (always true for partitions without one).
+func committedThrough(p Partition, last int64) bool {
+	h, ok := p.(HighWatermarker)
+	return !ok || last < h.HighWatermark()
+}
+
 var _ Manifest = (*metastore.Store)(nil)
 
 type partKey struct {

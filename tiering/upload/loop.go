@@ -43,7 +43,7 @@ func (u *Uploader) run(ctx context.Context, t *tracked) {
 			// Upload every sealed segment that is ready, oldest first.
 			for ctx.Err() == nil {
 				seg, ok := l.NextSealedSegment(l.UploadedOffset())
-				if !ok || u.deferUpload() {
+				if !ok || !committedThrough(p, seg.LastOffset) || u.deferUpload() {
 					break
 				}
 				if err := u.uploadSegment(ctx, p, seg, log); err != nil {

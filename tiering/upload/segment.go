@@ -22,16 +22,20 @@ const deleteTimeout = 30 * time.Second
 // read (DeleteRecords or remote retention moved the log start past it).
 var errSegmentGone = errors.New("upload: local segment file gone")
 
+// errNothingAbove: a segment straddling the remote log end has no batch
+// starting above it.
+var errNothingAbove = errors.New("upload: no batch starts above the remote log end")
+
 // uploadSegment uploads seg as a new object, commits it to the manifest
 // under p's current leader epoch and marks it uploaded. An object that does
 // not make it into the manifest is deleted again (or, if that fails too,
 // collected later by the GC pass).
+//
+// A segment straddling the remote log end (a new leader cuts its segments
+// elsewhere than the previous one, whose uploads end inside ours) is
+// uploaded from its first batch above the end only; see cut.
 func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.SealedSegment, log *slog.Logger) error {
 	epoch := p.LeaderEpoch()
-	name := segment.Name(segment.ObjectName{
-		TopicID: p.TopicID(), Partition: p.Partition(), BaseOffset: seg.BaseOffset,
-		LeaderEpoch: epoch, ID: segment.NewID(),
-	})
 	select {
 	case u.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -49,7 +53,7 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 		}
 	}
 	start := time.Now()
-	foot, err := u.put(ctx, name, seg, epoch)
+	name, foot, err := u.put(ctx, p, seg, epoch, p.Log().UploadedOffset(), log)
 	if busy {
 		<-u.busySem
 	}
@@ -59,15 +63,25 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 		log.Debug("upload: segment vanished before upload", "base", seg.BaseOffset)
 		return nil
 	}
+	if errors.Is(err, errNothingAbove) {
+		// Only a batch holding the remote end is above it: the remote
+		// log already covers that batch's start with the previous
+		// leader's data. There is nothing uploadable; move on.
+		u.m.failures.WithLabelValues("straddle").Inc()
+		log.Warn("upload: segment's last batch straddles the remote log end; its offsets above the end stay local only",
+			"base", seg.BaseOffset, "last", seg.LastOffset, "err", err)
+		p.Log().MarkUploaded(seg.LastOffset)
+		return nil
+	}
 	if err != nil {
 		u.m.failures.WithLabelValues("upload").Inc()
-		return fmt.Errorf("upload: segment %d as %s: %w", seg.BaseOffset, name, err)
+		return fmt.Errorf("upload: segment %d (%s): %w", seg.BaseOffset, name, err)
 	}
 	u.m.latency.Observe(time.Since(start).Seconds())
 
 	rs := metastore.RemoteSegment{
 		TopicID: p.TopicID(), Partition: p.Partition(),
-		BaseOffset: seg.BaseOffset, LastOffset: foot.LastOffset, LeaderEpoch: epoch,
+		BaseOffset: foot.BaseOffset, LastOffset: foot.LastOffset, LeaderEpoch: epoch,
 		MaxTimestamp: foot.MaxTimestamp, Size: foot.ObjectSize(), Object: name,
 	}
 	if err := u.commit(ctx, rs, epoch); err != nil {
@@ -83,7 +97,7 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 			// committed these offsets): re-read it before going on.
 			err = fmt.Errorf("%w: %w", errNotSynced, err)
 		}
-		return fmt.Errorf("upload: commit segment %d (%s): %w", seg.BaseOffset, name, err)
+		return fmt.Errorf("upload: commit segment %d (%s): %w", rs.BaseOffset, name, err)
 	}
 	p.Log().MarkUploaded(foot.LastOffset)
 	u.m.uploaded.Add(float64(rs.Size))
@@ -92,30 +106,50 @@ func (u *Uploader) uploadSegment(ctx context.Context, p Partition, seg partlog.S
 	return nil
 }
 
-// put uploads the segment object. segment.Write checks the segment and
+// put uploads the segment object: the whole segment, or, when the segment
+// starts at or below uploaded (the remote log's last offset), its tail from
+// the first batch above uploaded. segment.Write checks the log section and
 // computes the trailer in a first pass over the file (page cache); the
-// upload then sends the log section straight from the file, followed by
-// the trailer, as one seekable body.
-func (u *Uploader) put(ctx context.Context, name string, seg partlog.SealedSegment, epoch int32) (segment.Footer, error) {
+// upload then sends the log section straight from the file, followed by the
+// trailer, as one seekable body. It returns the object's name.
+func (u *Uploader) put(ctx context.Context, p Partition, seg partlog.SealedSegment, epoch int32, uploaded int64, log *slog.Logger) (string, segment.Footer, error) {
 	f, err := os.Open(seg.Path)
 	if errors.Is(err, os.ErrNotExist) {
-		return segment.Footer{}, fmt.Errorf("%w: %w", errSegmentGone, err)
+		return "", segment.Footer{}, fmt.Errorf("%w: %w", errSegmentGone, err)
 	}
 	if err != nil {
-		return segment.Footer{}, err
+		return "", segment.Footer{}, err
 	}
 	defer f.Close()
-	tw := &trailerWriter{skip: seg.Size}
-	foot, err := segment.Write(tw, f, seg.Size, seg.OffsetIndex, seg.TimeIndex,
-		segment.Meta{BaseOffset: seg.BaseOffset, LeaderEpoch: epoch})
+	src, err := cut(f, seg, uploaded)
 	if err != nil {
-		return segment.Footer{}, err
+		return "", segment.Footer{}, err
 	}
-	body := &objectBody{log: f, logSize: seg.Size, trailer: tw.buf}
+	if src.base != seg.BaseOffset {
+		if src.base > uploaded+1 {
+			u.m.failures.WithLabelValues("straddle").Inc()
+			log.Warn("upload: the remote log end falls inside a local batch; uploading from the next batch leaves a gap",
+				"remote_last", uploaded, "from", src.base)
+		} else {
+			log.Info("upload: segment straddles the remote log end; uploading its part above it",
+				"base", seg.BaseOffset, "from", src.base, "last", seg.LastOffset)
+		}
+	}
+	name := segment.Name(segment.ObjectName{
+		TopicID: p.TopicID(), Partition: p.Partition(), BaseOffset: src.base,
+		LeaderEpoch: epoch, ID: segment.NewID(),
+	})
+	tw := &trailerWriter{skip: src.size}
+	foot, err := segment.Write(tw, src.log, src.size, src.offsetIndex, src.timeIndex,
+		segment.Meta{BaseOffset: src.base, LeaderEpoch: epoch})
+	if err != nil {
+		return name, segment.Footer{}, err
+	}
+	body := &objectBody{log: src.log, logSize: src.size, trailer: tw.buf}
 	if err := u.bucket.Upload(ctx, name, body); err != nil {
-		return segment.Footer{}, err
+		return name, segment.Footer{}, err
 	}
-	return foot, nil
+	return name, foot, nil
 }
 
 // commit tries the manifest commit up to CommitAttempts times; a commit

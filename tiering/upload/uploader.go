@@ -154,7 +154,8 @@ func (u *Uploader) Accepting(p Partition) bool {
 
 // Flush rolls the active segment of every tracked, tiered partition and
 // waits until everything sealed up to that point is uploaded and committed
-// (graceful shutdown). It returns early with ctx's error, naming the
+// (graceful shutdown). Segments holding offsets above a replicated
+// partition's high watermark are not waited for. It returns early with ctx's error, naming the
 // partitions still pending.
 func (u *Uploader) Flush(ctx context.Context) error {
 	type target struct {
@@ -183,7 +184,7 @@ func (u *Uploader) Flush(ctx context.Context) error {
 		var pending []string
 		for _, tg := range targets {
 			l := tg.t.p.Log()
-			if seg, ok := l.NextSealedSegment(l.UploadedOffset()); ok && seg.BaseOffset <= tg.last {
+			if seg, ok := l.NextSealedSegment(l.UploadedOffset()); ok && seg.BaseOffset <= tg.last && committedThrough(tg.t.p, seg.LastOffset) {
 				pending = append(pending, fmt.Sprintf("%x/%d", tg.t.p.TopicID(), tg.t.p.Partition()))
 			}
 		}

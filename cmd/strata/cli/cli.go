@@ -35,7 +35,7 @@ func IsCommand(name string) bool {
 const Usage = `Admin and perf commands (Kafka protocol; any Kafka-compatible cluster):
   strata topic create|list|describe|alter|delete
   strata group list|describe|reset-offsets|delete
-  strata cluster describe
+  strata cluster describe|reassign|reassignments|drain|rebalance
   strata produce --topic T        console producer: one record per stdin line
   strata consume --topic T        console consumer
   strata perf produce|consume     throughput and latency tests
@@ -81,7 +81,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		})
 	case "cluster":
 		err = e.dispatch(ctx, "cluster", args[1:], map[string]func(context.Context, []string) error{
-			"describe": e.clusterDescribe,
+			"describe": e.clusterDescribe, "reassign": e.clusterReassign,
+			"reassignments": e.clusterReassignments, "drain": e.clusterDrain, "rebalance": e.clusterRebalance,
 		})
 	case "produce":
 		err = e.produce(ctx, args[1:])

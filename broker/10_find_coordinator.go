@@ -8,7 +8,9 @@ import (
 // FindCoordinator: v0-6
 //
 // Behavior:
-//   - Group keys (type 0) are coordinated by this broker. Transactions are
+//   - Group keys (type 0) are coordinated by the rendezvous-hash owner of
+//     the group id among live brokers not shutting down (see coordinator.go);
+//     COORDINATOR_NOT_AVAILABLE until a live broker is known. Transactions are
 //     not supported yet, so transaction keys (type 1) and any other type
 //     get INVALID_REQUEST with a message saying so; an empty group id gets
 //     INVALID_REQUEST as well.
@@ -21,7 +23,6 @@ func init() { register(10, 0, 6, handleFindCoordinator) }
 func handleFindCoordinator(b *Broker, c *conn, kreq kmsg.Request) reply {
 	req := kreq.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
-	info := b.brokerInfo()
 	answer := func(key string) (int16, string, int32, string, int32) {
 		switch {
 		case req.CoordinatorType != 0:
@@ -29,7 +30,11 @@ func handleFindCoordinator(b *Broker, c *conn, kreq kmsg.Request) reply {
 		case key == "":
 			return kerr.InvalidRequest.Code, "empty group id", -1, "", -1
 		}
-		return 0, "", info.NodeID, info.Host, info.Port
+		bi, ok := b.groupCoordinator(key)
+		if !ok {
+			return kerr.CoordinatorNotAvailable.Code, "no live broker is known yet", -1, "", -1
+		}
+		return 0, "", bi.NodeID, bi.Host, bi.Port
 	}
 	if req.Version >= 4 {
 		for _, key := range req.CoordinatorKeys {

@@ -20,12 +20,11 @@ const groupType = "classic"
 func (c *Coordinator) DescribeGroups(req *kmsg.DescribeGroupsRequest, done func(*kmsg.DescribeGroupsResponse)) {
 	version := req.GetVersion()
 	resp := kmsg.NewPtrDescribeGroupsResponse()
-	closed := c.isClosed()
 	for _, name := range req.Groups {
 		rg := kmsg.NewDescribeGroupsResponseGroup()
 		rg.Group = name
 		rg.State = stateDead.String()
-		g := c.lockGroup(name, false)
+		g, code := c.lockGroup(name, false)
 		switch {
 		case g != nil:
 			rg.State = g.state.String()
@@ -47,8 +46,8 @@ func (c *Coordinator) DescribeGroups(req *kmsg.DescribeGroupsRequest, done func(
 				rg.Members = append(rg.Members, rm)
 			}
 			g.unlock()
-		case closed:
-			rg.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		case code != 0:
+			rg.ErrorCode = code
 		case version >= 6:
 			rg.ErrorCode = kerr.GroupIDNotFound.Code
 			rg.ErrorMessage = strPtr("group " + name + " not found")
@@ -74,6 +73,11 @@ func (c *Coordinator) ListGroups(req *kmsg.ListGroupsRequest, done func(*kmsg.Li
 	}
 	if version >= 5 {
 		types = req.TypesFilter
+	}
+	if !c.awaitLoad() {
+		resp.ErrorCode = kerr.CoordinatorLoadInProgress.Code
+		done(resp)
+		return
 	}
 	if len(types) > 0 && !containsFold(types, groupType) {
 		done(resp)
@@ -123,11 +127,11 @@ func (c *Coordinator) DeleteGroups(req *kmsg.DeleteGroupsRequest, done func(*kms
 	}
 	for i, name := range req.Groups {
 		rg := &resp.Groups[i]
-		g := c.lockGroup(name, false)
+		g, code := c.lockGroup(name, false)
 		if g == nil {
 			rg.ErrorCode = kerr.GroupIDNotFound.Code
-			if c.isClosed() {
-				rg.ErrorCode = kerr.CoordinatorNotAvailable.Code
+			if code != 0 {
+				rg.ErrorCode = code
 			}
 			continue
 		}
@@ -150,7 +154,7 @@ func (c *Coordinator) DeleteGroups(req *kmsg.DeleteGroupsRequest, done func(*kms
 			if err != nil {
 				c.log.Warn("deleting group from the store failed", "group", name, "err", err)
 				mu.Lock()
-				rg.ErrorCode = kerr.CoordinatorNotAvailable.Code
+				rg.ErrorCode = storeErrCode(err)
 				mu.Unlock()
 			}
 		})

@@ -72,3 +72,7 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// loadWait bounds how long a request waits for gained groups to load before
+// it gets COORDINATOR_LOAD_IN_PROGRESS.
+func (c Config) loadWait() time.Duration { return min(c.StoreTimeout, 5*time.Second) }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // ErrClosed is returned to store-write completions queued after Close.
@@ -21,9 +24,14 @@ type Coordinator struct {
 	ctx    context.Context // lives until Close; parent of every store call
 	cancel context.CancelFunc
 
-	mu     sync.RWMutex // guards groups and closed; never held while taking a group lock
-	groups map[string]*group
-	closed bool
+	mu      sync.RWMutex // guards groups, closed, place and loading; never held while taking a group lock
+	groups  map[string]*group
+	closed  bool
+	place   placement
+	loading chan struct{} // closed when the current load of gained groups ends; nil when none runs
+	loadGen uint64
+	loadMu  sync.Mutex  // serialises loads
+	fenced  atomic.Bool // the fence failed since the last Place: memory may be stale
 
 	qmu     sync.Mutex // guards queues and qclosed
 	queues  map[string]*writeQueue
@@ -119,20 +127,46 @@ func (c *Coordinator) isClosed() bool {
 }
 
 // lockGroup returns the named group locked, creating it (Empty) when create is
-// set. It returns nil when the group does not exist and create is not set, or
-// when the coordinator is closed. The caller must g.unlock().
-func (c *Coordinator) lockGroup(name string, create bool) *group {
+// set. Without a group it returns a code: COORDINATOR_NOT_AVAILABLE after
+// Close, NOT_COORDINATOR for a group another node owns,
+// COORDINATOR_LOAD_IN_PROGRESS while gained groups are still loading, or 0
+// when the group does not exist and create is not set. The caller must
+// g.unlock().
+func (c *Coordinator) lockGroup(name string, create bool) (*group, int16) {
 	for {
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
-			return nil
+			return nil, kerr.CoordinatorNotAvailable.Code
+		}
+		if !c.ownsLocked(name) {
+			c.mu.Unlock()
+			return nil, kerr.NotCoordinator.Code
+		}
+		if c.fenced.Load() && c.place.set {
+			// The fence failed and recovered without a new placement: what is
+			// in memory may be stale, so reload it.
+			c.fenced.Store(false)
+			dropped := c.dropLocked(true)
+			c.startLoadLocked()
+			gen, ch := c.loadGen, c.loading
+			c.mu.Unlock()
+			c.shutdownDropped(dropped)
+			go c.loadOwned(gen, ch)
+			continue
 		}
 		g := c.groups[name]
+		if g == nil && c.loading != nil {
+			c.mu.Unlock()
+			if !c.awaitLoad() {
+				return nil, kerr.CoordinatorLoadInProgress.Code
+			}
+			continue
+		}
 		if g == nil {
 			if !create {
 				c.mu.Unlock()
-				return nil
+				return nil, 0
 			}
 			g = newGroup(c, name)
 			c.groups[name] = g
@@ -140,9 +174,9 @@ func (c *Coordinator) lockGroup(name string, create bool) *group {
 		c.mu.Unlock()
 		g.mu.Lock()
 		if g.state != stateDead {
-			return g
+			return g, 0
 		}
-		// Deleted between the lookup and the lock: it is gone from the map, look again.
+		// Deleted or dropped between the lookup and the lock: look again.
 		g.unlock()
 	}
 }
@@ -252,9 +286,16 @@ func (c *Coordinator) drain(name string, q *writeQueue) {
 		q.ops = q.ops[1:]
 		c.qmu.Unlock()
 
-		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.StoreTimeout)
-		err := op.run(ctx)
-		cancel()
+		var err error
+		if c.ownsGroup(name) {
+			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.StoreTimeout)
+			err = op.run(ctx)
+			cancel()
+		} else {
+			// Another node owns the group now: writing could overwrite what
+			// it committed.
+			err = ErrNotCoordinator
+		}
 		op.finish(err)
 	}
 }

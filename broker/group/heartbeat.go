@@ -17,10 +17,10 @@ func (c *Coordinator) heartbeat(req *kmsg.HeartbeatRequest) int16 {
 	if req.Group == "" {
 		return kerr.InvalidGroupID.Code
 	}
-	g := c.lockGroup(req.Group, false)
+	g, code := c.lockGroup(req.Group, false)
 	if g == nil {
-		if c.isClosed() {
-			return kerr.CoordinatorNotAvailable.Code
+		if code != 0 {
+			return code
 		}
 		return kerr.UnknownMemberID.Code
 	}

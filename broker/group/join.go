@@ -43,10 +43,10 @@ func (c *Coordinator) JoinGroupWithClient(req *kmsg.JoinGroupRequest, clientID, 
 	if version >= 5 && req.InstanceID != nil {
 		instanceID = strPtr(*req.InstanceID)
 	}
-	g := c.lockGroup(req.Group, req.MemberID == "")
+	g, code := c.lockGroup(req.Group, req.MemberID == "")
 	if g == nil {
-		if c.isClosed() {
-			fail(kerr.CoordinatorNotAvailable.Code)
+		if code != 0 {
+			fail(code)
 		} else {
 			fail(kerr.UnknownMemberID.Code)
 		}

@@ -20,10 +20,10 @@ func (c *Coordinator) LeaveGroup(req *kmsg.LeaveGroupRequest, done func(*kmsg.Le
 		return
 	}
 	codes := make([]int16, len(leaving))
-	g := c.lockGroup(req.Group, false)
+	g, code := c.lockGroup(req.Group, false)
 	if g == nil {
-		if c.isClosed() {
-			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		if code != 0 {
+			resp.ErrorCode = code
 			done(resp)
 			return
 		}

@@ -2,6 +2,7 @@ package group
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -76,11 +77,11 @@ func (c *Coordinator) OffsetCommit(req *kmsg.OffsetCommitRequest, done func(*kms
 	}
 	simple := generation < 0 && memberID == "" && instanceID == nil
 
-	g := c.lockGroup(req.Group, simple)
+	g, gcode := c.lockGroup(req.Group, simple)
 	if g == nil {
 		switch {
-		case c.isClosed():
-			setAll(kerr.CoordinatorNotAvailable.Code)
+		case gcode != 0:
+			setAll(gcode)
 		case generation >= 0:
 			// Not a group we know: a commit from an older generation.
 			setAll(kerr.IllegalGeneration.Code)
@@ -116,7 +117,9 @@ func (c *Coordinator) OffsetCommit(req *kmsg.OffsetCommitRequest, done func(*kms
 		return c.store.CommitOffsets(ctx, name, stored)
 	}, func(err error) {
 		if err != nil {
-			c.log.Warn("offset commit write failed", "group", name, "err", err)
+			if !errors.Is(err, ErrNotCoordinator) {
+				c.log.Warn("offset commit write failed", "group", name, "err", err)
+			}
 			g.mu.Lock()
 			for k, o := range offs {
 				if g.offsets[k] == o { // not overwritten since: undo
@@ -128,7 +131,7 @@ func (c *Coordinator) OffsetCommit(req *kmsg.OffsetCommitRequest, done func(*kms
 				}
 			}
 			g.unlock()
-			setAll(kerr.CoordinatorNotAvailable.Code)
+			setAll(storeErrCode(err))
 		}
 		reply()
 	})
@@ -247,7 +250,8 @@ func (c *Coordinator) fetchOffsets(name string, topics []fetchTopic, all bool) (
 	unknown := Offset{Offset: -1, LeaderEpoch: -1}
 	var code int16
 	snapshot := map[tp]Offset{}
-	if g := c.lockGroup(name, false); g != nil {
+	g, gcode := c.lockGroup(name, false)
+	if g != nil {
 		if all {
 			snapshot = make(map[tp]Offset, len(g.offsets))
 		}
@@ -255,8 +259,8 @@ func (c *Coordinator) fetchOffsets(name string, topics []fetchTopic, all bool) (
 			snapshot[k] = o
 		}
 		g.unlock()
-	} else if c.isClosed() {
-		code = kerr.CoordinatorNotAvailable.Code
+	} else {
+		code = gcode
 	}
 	if all {
 		byTopic := map[string][]fetchedPartition{}
@@ -301,11 +305,11 @@ func (c *Coordinator) OffsetDelete(req *kmsg.OffsetDeleteRequest, done func(*kms
 		done(resp)
 		return
 	}
-	g := c.lockGroup(req.Group, false)
+	g, gcode := c.lockGroup(req.Group, false)
 	if g == nil {
 		resp.ErrorCode = kerr.GroupIDNotFound.Code
-		if c.isClosed() {
-			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		if gcode != 0 {
+			resp.ErrorCode = gcode
 		}
 		done(resp)
 		return
@@ -358,7 +362,7 @@ func (c *Coordinator) OffsetDelete(req *kmsg.OffsetDeleteRequest, done func(*kms
 	}, func(err error) {
 		if err != nil {
 			c.log.Warn("offset delete write failed", "group", name, "err", err)
-			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+			resp.ErrorCode = storeErrCode(err)
 			resp.Topics = nil
 		}
 		done(resp)
@@ -386,4 +390,13 @@ func (g *group) subscribedTopics() func(string) bool {
 		}
 	}
 	return func(t string) bool { return topics[t] }
+}
+
+// storeErrCode is the error code for a failed store write: NOT_COORDINATOR
+// when it was refused because the group moved, else COORDINATOR_NOT_AVAILABLE.
+func storeErrCode(err error) int16 {
+	if errors.Is(err, ErrNotCoordinator) {
+		return kerr.NotCoordinator.Code
+	}
+	return kerr.CoordinatorNotAvailable.Code
 }

@@ -21,10 +21,10 @@ func (c *Coordinator) SyncGroup(req *kmsg.SyncGroupRequest, done func(*kmsg.Sync
 		fail(kerr.InvalidGroupID.Code)
 		return
 	}
-	g := c.lockGroup(req.Group, false)
+	g, code := c.lockGroup(req.Group, false)
 	if g == nil {
-		if c.isClosed() {
-			fail(kerr.CoordinatorNotAvailable.Code)
+		if code != 0 {
+			fail(code)
 		} else {
 			fail(kerr.UnknownMemberID.Code)
 		}

@@ -14,6 +14,7 @@ const (
 	DefaultPollInterval         = time.Second
 	DefaultRetentionInterval    = 5 * time.Minute
 	DefaultGCInterval           = time.Hour
+	DefaultSweepInterval        = 6 * time.Hour
 	DefaultOrphanMinAge         = time.Hour
 	DefaultMinBackoff           = 200 * time.Millisecond
 	DefaultMaxBackoff           = 30 * time.Second
@@ -38,6 +39,10 @@ type Config struct {
 	RetentionInterval time.Duration `yaml:"retention_interval"`
 	// GCInterval is how often orphaned objects are collected per partition.
 	GCInterval time.Duration `yaml:"gc_interval"`
+	// SweepInterval is how often the objects of every partition the
+	// uploader does not track are garbage-collected (Uploader.Sweep); -1
+	// never.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
 	// OrphanMinAge: an object the manifest does not know is deleted only
 	// once it is this old (an upload may be about to commit it).
 	OrphanMinAge time.Duration `yaml:"orphan_min_age"`
@@ -82,6 +87,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.GCInterval <= 0 {
 		c.GCInterval = DefaultGCInterval
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = DefaultSweepInterval
 	}
 	if c.OrphanMinAge <= 0 {
 		c.OrphanMinAge = DefaultOrphanMinAge

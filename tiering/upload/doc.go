@@ -23,6 +23,15 @@
 //     manifest does not know and that are older than Config.OrphanMinAge
 //     (uploads whose commit never happened, deletes that failed).
 //
+// A new leader's segments are cut elsewhere than its predecessor's, so its
+// first sealed segment usually straddles the remote log end: only its part
+// from the first batch above the end is uploaded (segment.TailFrom), and
+// segments wholly below it are just marked uploaded. A partition that
+// implements HighWatermarker uploads only segments wholly below its high
+// watermark, so object storage never holds records a new leader lacks.
+// Every Config.SweepInterval, Sweep collects the orphans of the partitions
+// the uploader does not track (leaderships that moved, deleted topics).
+//
 // Uploads across all partitions share a bounded pool (Config.Concurrency).
 // They yield to produce: while a tracked partition took appends within
 // Config.BusyWindow (Busy), sealed segments wait until the broker's backlog

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/strata-io/strata/objstore"
 	"github.com/strata-io/strata/tiering/segment"
@@ -17,7 +18,25 @@ import (
 // to commit. Objects under the prefix that are not segment objects are left
 // alone. It returns how many objects it deleted.
 func (u *Uploader) collectGarbage(ctx context.Context, p Partition, log *slog.Logger) (int, error) {
-	segs, err := u.manifest.ListSegments(ctx, p.TopicID(), p.Partition())
+	var names []string
+	err := u.bucket.Iter(ctx, segment.PartitionPrefix(p.TopicID(), p.Partition()), func(name string) error {
+		if _, perr := segment.ParseName(name); perr == nil {
+			names = append(names, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("upload: gc: list: %w", err)
+	}
+	return u.collectPartition(ctx, keyOf(p), names, log)
+}
+
+// collectPartition deletes those of a partition's segment objects names
+// that the manifest does not hold and that are older than
+// Config.OrphanMinAge. The manifest is read after the listing, so an object
+// committed in between counts as known.
+func (u *Uploader) collectPartition(ctx context.Context, k partKey, names []string, log *slog.Logger) (int, error) {
+	segs, err := u.manifest.ListSegments(ctx, k.topic, k.part)
 	if err != nil {
 		return 0, err
 	}
@@ -25,19 +44,12 @@ func (u *Uploader) collectGarbage(ctx context.Context, p Partition, log *slog.Lo
 	for _, s := range segs {
 		known[s.Object] = true
 	}
-	var candidates []string
-	err = u.bucket.Iter(ctx, segment.PartitionPrefix(p.TopicID(), p.Partition()), func(name string) error {
-		if _, perr := segment.ParseName(name); perr == nil && !known[name] {
-			candidates = append(candidates, name)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("upload: gc: list: %w", err)
-	}
 	cutoff := u.cfg.Now().Add(-u.cfg.OrphanMinAge)
 	n := 0
-	for _, name := range candidates {
+	for _, name := range names {
+		if known[name] {
+			continue
+		}
 		attrs, err := u.bucket.Attributes(ctx, name)
 		if errors.Is(err, objstore.ErrNotFound) {
 			continue
@@ -56,4 +68,67 @@ func (u *Uploader) collectGarbage(ctx context.Context, p Partition, log *slog.Lo
 		log.Info("upload: deleted orphaned object", "object", name, "modified", attrs.LastModified)
 	}
 	return n, nil
+}
+
+// Sweep garbage-collects the segment objects of every partition in the
+// bucket that this uploader does not track: partitions led elsewhere or by
+// nobody (their leader moved, their broker died between upload and commit,
+// their topic was deleted). The per-partition loops only collect what they
+// track, so without the sweep such objects would stay forever. Objects
+// younger than Config.OrphanMinAge are kept (another broker's upload may be
+// about to commit). Several brokers sweeping at once is harmless. It
+// returns how many objects it deleted.
+func (u *Uploader) Sweep(ctx context.Context) (int, error) {
+	byPart := map[partKey][]string{}
+	err := u.bucket.Iter(ctx, "", func(name string) error {
+		if n, perr := segment.ParseName(name); perr == nil {
+			k := partKey{n.TopicID, n.Partition}
+			byPart[k] = append(byPart[k], name)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("upload: sweep: list: %w", err)
+	}
+	u.mu.Lock()
+	for k := range u.parts {
+		delete(byPart, k)
+	}
+	u.mu.Unlock()
+	total := 0
+	var errs []error
+	for k, names := range byPart {
+		if ctx.Err() != nil {
+			break
+		}
+		n, err := u.collectPartition(ctx, k, names, u.logger.With("topic_id", fmt.Sprintf("%x", k.topic), "partition", k.part))
+		total += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return total, fmt.Errorf("upload: sweep: %w", err)
+	}
+	return total, ctx.Err()
+}
+
+// sweepLoop runs Sweep every Config.SweepInterval until ctx is done.
+func (u *Uploader) sweepLoop(ctx context.Context) {
+	defer close(u.sweepDone)
+	if u.cfg.SweepInterval < 0 {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(u.cfg.SweepInterval):
+		}
+		if n, err := u.Sweep(ctx); err != nil && ctx.Err() == nil {
+			u.logger.Warn("upload: sweep of untracked partitions failed; retrying next interval", "err", err, "deleted", n)
+		} else if n > 0 {
+			u.logger.Info("upload: swept orphaned objects of untracked partitions", "deleted", n)
+		}
+	}
 }

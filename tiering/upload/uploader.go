@@ -28,6 +28,7 @@ type Uploader struct {
 	lastAppend   atomic.Int64 // unix nanos of the last seen append
 	flushing     atomic.Int32 // Flush calls running
 	activityDone chan struct{}
+	sweepDone    chan struct{}
 
 	mu     sync.Mutex
 	parts  map[partKey]*tracked
@@ -62,9 +63,11 @@ func New(cfg Config, bucket objstore.Bucket, manifest Manifest, logger *slog.Log
 		parts:    make(map[partKey]*tracked),
 
 		activityDone: make(chan struct{}),
+		sweepDone:    make(chan struct{}),
 	}
 	u.m = newMetrics(cfg.Registerer, func() float64 { return float64(u.Backlog()) })
 	go u.watchActivity(ctx)
+	go u.sweepLoop(ctx)
 	return u
 }
 
@@ -109,6 +112,7 @@ func (u *Uploader) Close() error {
 		<-t.done
 	}
 	<-u.activityDone
+	<-u.sweepDone
 	return nil
 }
 

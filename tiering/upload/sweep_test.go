@@ -1,0 +1,106 @@
+package upload
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/strata-io/strata/broker/partlog"
+	"github.com/strata-io/strata/metastore"
+	"github.com/strata-io/strata/objstore/fs"
+	"github.com/strata-io/strata/tiering/segment"
+)
+
+// TestSweepUntrackedPartitions: Sweep collects old orphans of partitions
+// the uploader does not track (a leadership that moved away, a deleted
+// topic), keeps their committed and young objects, and leaves tracked
+// partitions to their own loops.
+func TestSweepUntrackedPartitions(t *testing.T) {
+	ctx := context.Background()
+	ev := &events{}
+	fsb, err := fs.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	man := newFakeManifest(ev)
+	p := newPartition(t, 2, partlog.Config{})
+	cfg := testConfig()
+	cfg.Registerer = prometheus.NewRegistry()
+	cfg.SweepInterval = -1
+	u := New(cfg, bucket, man, testLogger(t))
+	defer u.Close()
+	u.Track(p)
+
+	put := func(topic [16]byte, part int32, base int64, age time.Duration) string {
+		t.Helper()
+		name := segment.Name(segment.ObjectName{TopicID: topic, Partition: part, BaseOffset: base, LeaderEpoch: 1, ID: segment.NewID()})
+		if err := bucket.Upload(ctx, name, strings.NewReader("x")); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-age)
+		if err := os.Chtimes(filepath.Join(fsb.Root(), filepath.FromSlash(name)), old, old); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	moved := [16]byte{0xcd, 9}   // a partition led elsewhere now
+	deleted := [16]byte{0xef, 4} // a deleted topic: nothing in the manifest
+	committed := put(moved, 0, 0, 3*time.Hour)
+	if err := man.CommitSegment(ctx, metastore.RemoteSegment{TopicID: moved, Partition: 0, BaseOffset: 0, LastOffset: 9, Size: 1, Object: committed}, 1); err != nil {
+		t.Fatal(err)
+	}
+	movedOrphan := put(moved, 0, 10, 2*time.Hour)
+	movedYoung := put(moved, 0, 20, time.Minute)
+	deletedOld := put(deleted, 3, 0, 5*time.Hour)
+	trackedOrphan := put(p.topic, p.part, 100, 2*time.Hour)
+	foreign := "notes/readme.txt"
+	if err := bucket.Upload(ctx, foreign, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := u.Sweep(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("swept %d: %v", n, err)
+	}
+	want := []string{committed, movedYoung, trackedOrphan, foreign}
+	slices.Sort(want)
+	if got := objects(t, bucket); !slices.Equal(got, want) {
+		t.Fatalf("objects after sweep %v, want %v (deleted %s, %s)", got, want, movedOrphan, deletedOld)
+	}
+	// Once untracked, the partition's orphan goes too.
+	u.Untrack(p)
+	if n, err := u.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("second sweep %d: %v", n, err)
+	}
+}
+
+// TestSweepLoopRuns: the uploader sweeps on its own every SweepInterval.
+func TestSweepLoopRuns(t *testing.T) {
+	ctx := context.Background()
+	ev := &events{}
+	fsb, err := fs.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	name := segment.Name(segment.ObjectName{TopicID: [16]byte{1}, Partition: 0, BaseOffset: 0, LeaderEpoch: 1, ID: segment.NewID()})
+	if err := bucket.Upload(ctx, name, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(filepath.Join(fsb.Root(), filepath.FromSlash(name)), old, old); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.SweepInterval = 10 * time.Millisecond
+	u := New(cfg, bucket, newFakeManifest(ev), testLogger(t))
+	defer u.Close()
+	waitFor(t, "the orphan swept", func() bool { return len(objects(t, bucket)) == 0 })
+}

@@ -238,6 +238,12 @@ func (b *Broker) applyStateLocked(t *topic, st metastore.PartitionState) {
 			return
 		}
 	}
+	if st.Leader == self && b.session != nil && st.Revision <= b.session.Revision() {
+		// Written before this incarnation registered: the controller has
+		// not yet considered this process (it may have lost data in a
+		// crash), so it must not lead until re-elected at a new epoch.
+		st.Leader = -1
+	}
 	if st.Leader == self {
 		b.becomeLeader(p, st)
 	} else {

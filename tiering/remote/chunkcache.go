@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,30 +26,35 @@ type chunkEntry struct {
 	size int64
 }
 
-// fetchFunc writes one chunk to w.
-type fetchFunc func(ctx context.Context, w io.Writer) error
+// fetchFunc fetches one chunk's bytes.
+type fetchFunc func(ctx context.Context) ([]byte, error)
 
-// chunkCache is the on-disk chunk cache: one file per chunk under dir, LRU
-// by bytes. A reader opens a chunk's file and reads it with ReadAt;
-// eviction unlinks files, which readers that already opened them can still
-// read (POSIX), so entries need no pinning. Fetches of one chunk are
-// shared (singleflight).
+// chunkCache is the chunk cache: the most recent chunks in memory
+// (memChunks) and every chunk it has room for on disk, one file per chunk
+// under dir, LRU by bytes. A fetched chunk is served from memory at once
+// and written to disk by a single background writer (see diskwriter.go),
+// so cold reads neither wait for nor pay for disk writes. A reader of a
+// disk chunk opens its file and reads it with ReadAt; eviction unlinks
+// files, which readers that already opened them can still read (POSIX), so
+// entries need no pinning. Fetches of one chunk are shared (singleflight).
 type chunkCache struct {
 	dir      string
 	capacity int64
 	m        *metrics
-	fetches  *flight[chunkKey, struct{}]
+	mem      *memChunks
+	fetches  *flight[chunkKey, []byte]
 	seq      atomic.Uint64
 
 	mu      sync.Mutex
 	entries map[chunkKey]*list.Element // of *chunkEntry
 	lru     *list.List                 // front = most recently used
 	used    int64
+	w       diskWriter // guarded by mu
 }
 
 const chunkSuffix = ".chunk"
 
-func newChunkCache(dir string, capacity int64, m *metrics, wg *sync.WaitGroup) (*chunkCache, error) {
+func newChunkCache(ctx context.Context, dir string, capacity, memBytes, pendingBytes int64, m *metrics, wg *sync.WaitGroup) (*chunkCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("remote: chunk cache dir: %w", err)
 	}
@@ -68,11 +72,18 @@ func newChunkCache(dir string, capacity int64, m *metrics, wg *sync.WaitGroup) (
 		}
 	}
 	m.cacheBytes.Set(0)
-	return &chunkCache{
-		dir: dir, capacity: capacity, m: m,
-		fetches: newFlight[chunkKey, struct{}](wg),
+	c := &chunkCache{
+		dir: dir, capacity: capacity, m: m, mem: newMemChunks(memBytes),
+		fetches: newFlight[chunkKey, []byte](wg),
 		entries: map[chunkKey]*list.Element{}, lru: list.New(),
-	}, nil
+	}
+	c.w.init(pendingBytes)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.writeLoop(ctx)
+	}()
+	return c, nil
 }
 
 func (c *chunkCache) path(k chunkKey) string {
@@ -80,79 +91,104 @@ func (c *chunkCache) path(k chunkKey) string {
 	return filepath.Join(c.dir, fmt.Sprintf("%s-%d%s", hex.EncodeToString(h[:16]), k.index, chunkSuffix))
 }
 
-// open returns the cached chunk's file, fetching it first (or waiting for
-// the fetch in flight) on a miss; fetched says whether this call started a
-// GET. count says whether the lookup counts toward the hit/miss metrics
-// (read-ahead does not).
-func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc, count bool) (f *os.File, fetched bool, err error) {
-	missed := false
-	for attempt := 0; attempt < 5; attempt++ {
+// chunkView is one chunk's bytes: in memory (data) or an open cache file.
+type chunkView struct {
+	data []byte
+	f    *os.File
+}
+
+// readAt fills p from the chunk at off.
+func (v chunkView) readAt(p []byte, off int64) error {
+	if v.f != nil {
+		_, err := v.f.ReadAt(p, off)
+		return err
+	}
+	if off+int64(len(p)) > int64(len(v.data)) {
+		return fmt.Errorf("read of [%d,+%d) past the chunk's %d bytes", off, len(p), len(v.data))
+	}
+	copy(p, v.data[off:])
+	return nil
+}
+
+func (v chunkView) close() {
+	if v.f != nil {
+		_ = v.f.Close()
+	}
+}
+
+// open returns the chunk from memory or disk, fetching it first (or
+// waiting for the fetch in flight) on a miss; fetched says whether this
+// call started a GET. count says whether the lookup counts toward the
+// hit/miss metrics (read-ahead does not). The caller closes the view.
+func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc, count bool) (v chunkView, fetched bool, err error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		if data, ok := c.mem.get(k); ok {
+			if count {
+				c.m.cacheHits.Inc()
+				c.m.memHits.Inc()
+			}
+			return chunkView{data: data}, false, nil
+		}
 		c.mu.Lock()
+		data, pending := c.w.pendingData(k)
 		el, ok := c.entries[k]
 		if ok {
 			c.lru.MoveToFront(el)
 		}
 		c.mu.Unlock()
-		if ok {
-			f, err := os.Open(el.Value.(*chunkEntry).path)
-			if err == nil {
-				if count && !missed {
-					c.m.cacheHits.Inc()
-				}
-				return f, fetched, nil
+		if pending {
+			if count {
+				c.m.cacheHits.Inc()
+				c.m.memHits.Inc()
 			}
-			if !errors.Is(err, fs.ErrNotExist) {
-				return nil, fetched, fmt.Errorf("remote: open cached chunk: %w", err)
+			return chunkView{data: data}, false, nil
+		}
+		if !ok {
+			break
+		}
+		f, err := os.Open(el.Value.(*chunkEntry).path)
+		if err == nil {
+			if count {
+				c.m.cacheHits.Inc()
 			}
-			continue // evicted between lookup and open
+			return chunkView{f: f}, false, nil
 		}
-		if count && !missed {
-			c.m.cacheMisses.Inc()
+		if !errors.Is(err, fs.ErrNotExist) {
+			return chunkView{}, false, fmt.Errorf("remote: open cached chunk: %w", err)
 		}
-		missed = true
-		_, started, err := c.fetches.do(ctx, root, k, func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, c.fill(ctx, k, fetch)
-		})
-		fetched = fetched || started
-		if err != nil {
-			return nil, fetched, err
-		}
+		// evicted between lookup and open: look again
 	}
-	return nil, fetched, fmt.Errorf("remote: chunk %d of %q evicted repeatedly before it could be read (cache too small for the load)", k.index, k.object)
+	if count {
+		c.m.cacheMisses.Inc()
+	}
+	data, started, err := c.fetches.do(ctx, root, k, func(ctx context.Context) ([]byte, error) {
+		data, err := fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.add(k, data)
+		return data, nil
+	})
+	if err != nil {
+		return chunkView{}, started, err
+	}
+	return chunkView{data: data}, started, nil
 }
 
-// fill fetches a chunk into a temporary file, renames it into place and
-// adds it to the cache, evicting the least recently used chunks over
-// capacity.
-func (c *chunkCache) fill(ctx context.Context, k chunkKey, fetch fetchFunc) error {
-	tmp := filepath.Join(c.dir, fmt.Sprintf("tmp-%d", c.seq.Add(1)))
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("remote: chunk cache: %w", err)
-	}
-	err = fetch(ctx, f)
-	var size int64
-	if err == nil {
-		var st os.FileInfo
-		if st, err = f.Stat(); err == nil {
-			size = st.Size()
-		}
-	}
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("remote: chunk cache: %w", cerr)
-	}
-	path := c.path(k)
-	if err == nil {
-		if err = os.Rename(tmp, path); err != nil {
-			err = fmt.Errorf("remote: chunk cache: %w", err)
-		}
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
+// add keeps a fetched chunk in memory and queues it for the disk.
+func (c *chunkCache) add(k chunkKey, data []byte) {
+	c.mem.put(k, data)
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	queued := c.w.enqueue(k, data)
+	c.mu.Unlock()
+	if !queued {
+		c.m.cacheWriteDrops.Inc()
+	}
+}
+
+// commit adds a chunk written to path to the disk index, evicting the
+// least recently used chunks over capacity.
+func (c *chunkCache) commitLocked(k chunkKey, path string, size int64) {
 	if el, ok := c.entries[k]; ok { // replaced an invalidated-then-refilled entry
 		c.removeLocked(el, false)
 	}
@@ -163,7 +199,6 @@ func (c *chunkCache) fill(ctx context.Context, k chunkKey, fetch fetchFunc) erro
 		c.m.cacheEvictions.Inc()
 	}
 	c.m.cacheBytes.Set(float64(c.used))
-	return nil
 }
 
 func (c *chunkCache) removeLocked(el *list.Element, unlink bool) {
@@ -176,18 +211,26 @@ func (c *chunkCache) removeLocked(el *list.Element, unlink bool) {
 	}
 }
 
-// contains reports whether the chunk is cached or being fetched.
+// contains reports whether the chunk is cached (in memory, on disk or on
+// its way there) or being fetched.
 func (c *chunkCache) contains(k chunkKey) bool {
+	if c.mem.contains(k) {
+		return true
+	}
 	c.mu.Lock()
 	_, ok := c.entries[k]
+	_, pending := c.w.pendingData(k)
 	c.mu.Unlock()
-	return ok || c.fetches.running(k)
+	return ok || pending || c.fetches.running(k)
 }
 
-// invalidateObject drops every cached chunk of object.
+// invalidateObject drops every cached chunk of object, in memory, on disk
+// and queued for the disk.
 func (c *chunkCache) invalidateObject(object string) {
+	c.mem.dropObject(object)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.w.dropObject(object)
 	for k, el := range c.entries {
 		if k.object == object {
 			c.removeLocked(el, true)
@@ -196,7 +239,7 @@ func (c *chunkCache) invalidateObject(object string) {
 	c.m.cacheBytes.Set(float64(c.used))
 }
 
-// stats returns the cached bytes and chunk count.
+// stats returns the bytes and chunk count on disk.
 func (c *chunkCache) stats() (bytes int64, chunks int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

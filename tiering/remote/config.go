@@ -12,6 +12,11 @@ const (
 	DefaultMaxConcurrentReads = 8
 	DefaultReadAheadChunks    = 8
 	DefaultIndexCacheBytes    = 64 << 20
+	// DefaultMemCacheBytes keeps the most recent chunks in memory;
+	// DefaultCacheWriteQueueBytes bounds the fetched chunks waiting to be
+	// written to the on-disk cache.
+	DefaultMemCacheBytes        = 64 << 20
+	DefaultCacheWriteQueueBytes = 128 << 20
 	// DefaultBusyReadBytesPerSec and DefaultBusyMaxReadBytes pace cold
 	// reads while produce is busy (see Config.Busy).
 	DefaultBusyReadBytesPerSec = 64 << 20
@@ -33,6 +38,13 @@ type Config struct {
 	// ReadAheadChunks is how many chunks past a sequential read are fetched
 	// in the background. Negative disables read-ahead.
 	ReadAheadChunks int `yaml:"read_ahead_chunks"`
+	// MemCacheBytes bounds the in-memory LRU of the most recently fetched
+	// chunks, which serves them while they are written to disk in the
+	// background. Negative disables it.
+	MemCacheBytes int64 `yaml:"mem_cache_bytes"`
+	// CacheWriteQueueBytes bounds the fetched chunks waiting for the disk
+	// writer; chunks that do not fit are not cached on disk.
+	CacheWriteQueueBytes int64 `yaml:"cache_write_queue_bytes"`
 	// IndexCacheBytes bounds the in-memory cache of footers and indexes.
 	IndexCacheBytes int64 `yaml:"index_cache_bytes"`
 	// Busy, when set, reports that producers are busy (the broker passes
@@ -70,6 +82,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.BusyMaxReadBytes <= 0 {
 		c.BusyMaxReadBytes = DefaultBusyMaxReadBytes
+	}
+	if c.MemCacheBytes == 0 {
+		c.MemCacheBytes = DefaultMemCacheBytes
+	}
+	if c.CacheWriteQueueBytes <= 0 {
+		c.CacheWriteQueueBytes = DefaultCacheWriteQueueBytes
 	}
 	if c.IndexCacheBytes == 0 {
 		c.IndexCacheBytes = DefaultIndexCacheBytes

@@ -272,3 +272,14 @@ func expected(s builtSegment, offset int64, maxBytes int) []byte {
 	}
 	return out
 }
+
+// waitWritten waits until the chunk cache's disk writer has written every
+// queued chunk.
+func (fx *fixture) waitWritten(t *testing.T) {
+	t.Helper()
+	waitFor(t, func() bool {
+		fx.r.chunks.mu.Lock()
+		defer fx.r.chunks.mu.Unlock()
+		return fx.r.chunks.w.idle()
+	})
+}

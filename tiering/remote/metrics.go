@@ -8,20 +8,22 @@ import (
 // metrics of one Reader. The chunk-cache hit ratio is
 // hits / (hits + misses).
 type metrics struct {
-	remoteBytes    prometheus.Counter
-	getDuration    *prometheus.HistogramVec
-	getErrors      *prometheus.CounterVec
-	cacheHits      prometheus.Counter
-	cacheMisses    prometheus.Counter
-	cacheBytes     prometheus.Gauge
-	cacheEvictions prometheus.Counter
-	indexHits      prometheus.Counter
-	indexMisses    prometheus.Counter
-	readWait       prometheus.Histogram
-	readsInFlight  prometheus.Gauge
-	servedBytes    prometheus.Counter
-	corrupt        prometheus.Counter
-	readAhead      prometheus.Counter
+	remoteBytes     prometheus.Counter
+	getDuration     *prometheus.HistogramVec
+	getErrors       *prometheus.CounterVec
+	cacheHits       prometheus.Counter
+	cacheMisses     prometheus.Counter
+	cacheBytes      prometheus.Gauge
+	cacheEvictions  prometheus.Counter
+	memHits         prometheus.Counter
+	cacheWriteDrops prometheus.Counter
+	indexHits       prometheus.Counter
+	indexMisses     prometheus.Counter
+	readWait        prometheus.Histogram
+	readsInFlight   prometheus.Gauge
+	servedBytes     prometheus.Counter
+	corrupt         prometheus.Counter
+	readAhead       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -48,6 +50,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		cacheEvictions: f.NewCounter(prometheus.CounterOpts{
 			Name: "strata_remote_chunk_cache_evictions_total", Help: "Chunks evicted from the on-disk chunk cache.",
+		}),
+		memHits: f.NewCounter(prometheus.CounterOpts{
+			Name: "strata_remote_chunk_memory_hits_total", Help: "Chunk cache hits served from memory (recent chunks, and chunks not yet written to disk).",
+		}),
+		cacheWriteDrops: f.NewCounter(prometheus.CounterOpts{
+			Name: "strata_remote_chunk_cache_write_drops_total", Help: "Fetched chunks not cached on disk: the write queue was full or the write failed.",
 		}),
 		indexHits: f.NewCounter(prometheus.CounterOpts{
 			Name: "strata_remote_index_cache_hits_total", Help: "Segment footer/index lookups served from memory.",

@@ -128,14 +128,14 @@ func (r *Reader) readAheadNext(seg Segment, n int64) {
 
 // prefetch fetches one chunk into the cache unless it is there.
 func (r *Reader) prefetch(seg Segment, idx int64) {
-	f, fetched, err := r.chunks.open(r.ctx, r.ctx, chunkKey{seg.Object, idx}, r.chunkFetch(seg, idx), false)
+	v, fetched, err := r.chunks.open(r.ctx, r.ctx, chunkKey{seg.Object, idx}, r.chunkFetch(seg, idx), false)
 	if err != nil {
 		if r.ctx.Err() == nil {
 			r.logger.Debug("remote read-ahead failed", "object", seg.Object, "chunk", idx, "err", err)
 		}
 		return
 	}
-	_ = f.Close()
+	v.close()
 	if fetched {
 		r.m.readAhead.Inc()
 	}

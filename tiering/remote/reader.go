@@ -61,7 +61,7 @@ func New(cfg Config, bucket objstore.Bucket, manifest Manifest, logger *slog.Log
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.metas = newMetaCache(cfg.IndexCacheBytes, &r.wg)
-	if r.chunks, err = newChunkCache(cfg.CacheDir, cfg.CacheBytes, r.m, &r.wg); err != nil {
+	if r.chunks, err = newChunkCache(r.ctx, cfg.CacheDir, cfg.CacheBytes, max(cfg.MemCacheBytes, 0), cfg.CacheWriteQueueBytes, r.m, &r.wg); err != nil {
 		r.cancel()
 		return nil, err
 	}
@@ -355,12 +355,12 @@ func (r *Reader) readAt(ctx context.Context, seg Segment, off int64, dst []byte)
 		idx := p / cs
 		cstart := idx * cs
 		k := min(off+n, cstart+cs) - p
-		f, _, err := r.chunks.open(ctx, r.ctx, chunkKey{seg.Object, idx}, r.chunkFetch(seg, idx), true)
+		v, _, err := r.chunks.open(ctx, r.ctx, chunkKey{seg.Object, idx}, r.chunkFetch(seg, idx), true)
 		if err != nil {
 			return err
 		}
-		_, err = f.ReadAt(dst[p-off:p-off+k], p-cstart)
-		_ = f.Close()
+		err = v.readAt(dst[p-off:p-off+k], p-cstart)
+		v.close()
 		if err != nil {
 			return corruptErr(seg.Object, "cached chunk %d: %v", idx, err)
 		}
@@ -370,37 +370,27 @@ func (r *Reader) readAt(ctx context.Context, seg Segment, off int64, dst []byte)
 }
 
 // chunkFetch returns the fetch of chunk idx of seg's object with one ranged
-// GET.
+// GET, read straight into a buffer of the chunk's size.
 func (r *Reader) chunkFetch(seg Segment, idx int64) fetchFunc {
-	return func(ctx context.Context, w io.Writer) error {
+	return func(ctx context.Context) ([]byte, error) {
 		off := idx * r.cfg.ChunkSize
 		want := min(r.cfg.ChunkSize, seg.Size-off)
 		if want <= 0 {
-			return corruptErr(seg.Object, "chunk %d past the object's %d bytes", idx, seg.Size)
+			return nil, corruptErr(seg.Object, "chunk %d past the object's %d bytes", idx, seg.Size)
 		}
-		start := time.Now()
-		body, err := r.bucket.GetRange(ctx, seg.Object, off, want)
-		if err != nil {
-			r.m.getErrors.WithLabelValues("chunk").Inc()
-			return fmt.Errorf("remote: get %q [%d,+%d): %w", seg.Object, off, want, err)
-		}
-		defer body.Close()
-		n, err := io.Copy(w, body)
-		r.m.remoteBytes.Add(float64(n))
-		if err != nil {
-			r.m.getErrors.WithLabelValues("chunk").Inc()
-			return fmt.Errorf("remote: get %q [%d,+%d): %w", seg.Object, off, want, err)
-		}
-		r.m.getDuration.WithLabelValues("chunk").Observe(time.Since(start).Seconds())
-		if n != want {
-			return corruptErr(seg.Object, "ranged get at %d returned %d bytes, want %d (object shorter than the manifest's %d)", off, n, want, seg.Size)
-		}
-		return nil
+		// Room for the padding of a direct write to the disk cache.
+		return r.getRangeInto(ctx, "chunk", seg.Object, off, make([]byte, want, alignUp(int(want))))
 	}
 }
 
 // getRange reads a whole range into memory with one GET.
 func (r *Reader) getRange(ctx context.Context, kind, object string, off, n int64) ([]byte, error) {
+	return r.getRangeInto(ctx, kind, object, off, make([]byte, n))
+}
+
+// getRangeInto fills buf from object at off with one GET.
+func (r *Reader) getRangeInto(ctx context.Context, kind, object string, off int64, buf []byte) ([]byte, error) {
+	n := int64(len(buf))
 	start := time.Now()
 	body, err := r.bucket.GetRange(ctx, object, off, n)
 	if err != nil {
@@ -408,11 +398,16 @@ func (r *Reader) getRange(ctx context.Context, kind, object string, off, n int64
 		return nil, fmt.Errorf("remote: get %q [%d,+%d): %w", object, off, n, err)
 	}
 	defer body.Close()
-	buf := make([]byte, n)
 	got, err := io.ReadFull(body, buf)
 	r.m.remoteBytes.Add(float64(got))
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return nil, corruptErr(object, "ranged get at %d returned %d bytes, want %d (object shorter than the manifest says)", off, got, n)
+	}
+	if err == nil { // the body must end where the range does
+		var one [1]byte
+		if extra, _ := body.Read(one[:]); extra > 0 {
+			return nil, corruptErr(object, "ranged get at %d returned more than the %d bytes asked for", off, n)
+		}
 	}
 	if err != nil {
 		r.m.getErrors.WithLabelValues(kind).Inc()

@@ -115,6 +115,7 @@ func TestCacheHitOnSecondRead(t *testing.T) {
 	if m := testutil.ToFloat64(fx.r.m.cacheMisses); m != misses {
 		t.Fatalf("second read added misses: %v -> %v", misses, m)
 	}
+	fx.waitWritten(t)
 	if b, _ := fx.r.chunks.stats(); testutil.ToFloat64(fx.r.m.cacheBytes) != float64(b) || b == 0 {
 		t.Fatalf("cache bytes metric %v, cache holds %d", testutil.ToFloat64(fx.r.m.cacheBytes), b)
 	}
@@ -126,7 +127,7 @@ func TestCacheHitOnSecondRead(t *testing.T) {
 func TestEvictionByBytes(t *testing.T) {
 	s := buildSegment(t, 0, 0, 200, 1024, varied) // ~270 KiB
 	const chunk = 8192
-	fx := newFixture(t, Config{ChunkSize: chunk, CacheBytes: 4 * chunk, ReadAheadChunks: -1}, s)
+	fx := newFixture(t, Config{ChunkSize: chunk, CacheBytes: 4 * chunk, MemCacheBytes: -1, ReadAheadChunks: -1}, s)
 	for o := int64(0); o <= s.seg.LastOffset; {
 		got, err := fx.r.Read(bg(), testTopic, 0, o, 5000)
 		if err != nil {
@@ -137,6 +138,7 @@ func TestEvictionByBytes(t *testing.T) {
 		}
 		o = lastOffsetOf(t, got) + 1
 	}
+	fx.waitWritten(t)
 	used, n := fx.r.chunks.stats()
 	if used > 4*chunk || n > 4 {
 		t.Fatalf("cache holds %d bytes in %d chunks, bound is %d", used, n, 4*chunk)
@@ -245,11 +247,12 @@ func TestCorruptObject(t *testing.T) {
 
 func TestCorruptCacheFileRefetched(t *testing.T) {
 	s := buildSegment(t, 0, 0, 30, 1024, varied)
-	fx := newFixture(t, Config{ChunkSize: 1 << 20, ReadAheadChunks: -1}, s)
+	fx := newFixture(t, Config{ChunkSize: 1 << 20, MemCacheBytes: -1, ReadAheadChunks: -1}, s)
 	want, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fx.waitWritten(t)
 	files, _ := filepath.Glob(filepath.Join(fx.dir, "*"+chunkSuffix))
 	if len(files) != 1 {
 		t.Fatalf("%d chunk files, want 1", len(files))

@@ -93,13 +93,14 @@ func (b *Broker) markFollowerUploads() {
 	}
 }
 
-// untrackMovedLeaderships stops uploads of partitions whose leadership has
-// moved (per the latest state seen) before the final flush at shutdown:
-// the new leader uploads them, and our commits would be fenced.
+// untrackMovedLeaderships leaves to the final flush at shutdown only the
+// partitions this broker is the sole replica of: others have replicas that
+// hold the data, the next leader uploads it, and our commits could be
+// fenced by its epoch once our watches have stopped.
 func (b *Broker) untrackMovedLeaderships() {
 	for _, p := range b.allPartitions() {
 		st, ok := b.view.state(metastore.PartitionID{TopicID: p.t.id, Partition: p.id})
-		if ok && (st.Leader != b.cfg.NodeID || st.LeaderEpoch != p.currentLeaderEpoch()) {
+		if !ok || len(st.Replicas) > 1 || st.Leader != b.cfg.NodeID || st.LeaderEpoch != p.currentLeaderEpoch() {
 			b.untrackUpload(p)
 		}
 	}

@@ -43,6 +43,7 @@ type flags struct {
 	tiering      bool
 	tieringBytes int64
 	tieringOnly  bool
+	clusterOnly  bool
 
 	cluster      bool
 	clusterKills int
@@ -71,6 +72,7 @@ func parseFlags(args []string) (flags, error) {
 	fs.BoolVar(&f.tieringOnly, "tiering-only", false, "run only the tiering section (no brokers table, no machine ceilings, no cluster section)")
 	fs.BoolVar(&f.cluster, "cluster", true, "run the cluster section (acks=all on 1 broker vs 3 brokers at RF 3, failover over leader kills) last")
 	fs.IntVar(&f.clusterKills, "cluster-kills", 10, "leader kills in the cluster section's failover phase")
+	fs.BoolVar(&f.clusterOnly, "cluster-only", false, "run only the cluster section")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -87,6 +89,9 @@ func parseFlags(args []string) (flags, error) {
 	}
 	if f.tieringOnly && !f.tiering {
 		return f, fmt.Errorf("-tiering-only contradicts -tiering=false")
+	}
+	if f.clusterOnly && (f.tieringOnly || !f.cluster) {
+		return f, fmt.Errorf("-cluster-only contradicts -tiering-only and -cluster=false")
 	}
 	return f, nil
 }
@@ -141,10 +146,10 @@ func run() error {
 	}
 
 	out := os.Stdout
-	if !f.tieringOnly {
+	if !f.tieringOnly && !f.clusterOnly {
 		runMain(ctx, out, root, f, cfg, log)
 	}
-	if f.tiering {
+	if f.tiering && !f.clusterOnly {
 		if !f.tieringOnly {
 			fmt.Fprintln(out)
 		}

@@ -25,10 +25,12 @@ import (
 
 // Failover test shape: bursts of burstLen 1 KiB records with pauses longer
 // than the idle roll, so the leader seals and uploads a segment after every
-// burst, up to the log end, while the follower's last segment stays open.
+// burst. Followers do not roll on idleness: the follower's one segment
+// holds everything, and once it leads, its first sealed segment straddles
+// the remote end.
 const (
 	burstLen     = 37
-	failSegBytes = 64 << 10 // ≈ 60 records
+	failSegBytes = 1 << 20 // larger than all records: only idle rolls seal
 	idleRoll     = time.Second
 )
 
@@ -81,20 +83,28 @@ func TestNewLeaderUploadsAfterFailover(t *testing.T) {
 		return segs[len(segs)-1].LastOffset + 1, segs
 	}
 
-	// Phase 1: five bursts on the first leader, all acknowledged by both
-	// replicas; wait until all of it is in the manifest.
+	// Phase 1: four bursts on the first leader, acknowledged by both
+	// replicas and all uploaded; then a fifth, and the leader is killed at
+	// once, before its idle roll: the follower holds offsets the remote
+	// log does not.
 	const n1 = 5 * burstLen
-	produceBursts(t, ctx, c, topic, 0, n1, kgo.AllISRAcks())
+	produceBursts(t, ctx, c, topic, 0, n1-burstLen, kgo.AllISRAcks(), true)
 	waitFor(t, "the first leader's uploads to reach the log end", time.Minute, func() bool {
 		end, _ := remoteEnd()
-		return end == n1
+		return end == n1-burstLen
 	})
+	produceBursts(t, ctx, c, topic, n1-burstLen, burstLen, kgo.AllISRAcks(), false)
+	if err := c.Brokers[c.BrokerIndex(oldLeader)].Kill(); err != nil {
+		t.Fatal(err)
+	}
 	oldEnd, oldSegs := remoteEnd()
-	t.Logf("first leader %d uploaded [0,%d) in %d segments", oldLeader, oldEnd, len(oldSegs))
+	if oldEnd != n1-burstLen {
+		t.Fatalf("remote log ends at %d when the leader dies, want %d", oldEnd, n1-burstLen)
+	}
+	t.Logf("first leader %d uploaded [0,%d) in %d segments; log end %d", oldLeader, oldEnd, len(oldSegs), n1)
 
-	// No follower segment starts at the remote end: the one holding it
-	// (its active segment, which the new leader keeps appending to) starts
-	// below it, so the new leader's first sealed segment straddles the
+	// No follower segment starts at the remote end: its one segment holds
+	// everything, so the new leader's first sealed segment straddles the
 	// remote end. That is the case under test.
 	bases := segmentBases(t, c.Brokers[c.BrokerIndex(newLeader)].DataDir, mt.ID)
 	if slices.Contains(bases, oldEnd) {
@@ -102,10 +112,7 @@ func TestNewLeaderUploadsAfterFailover(t *testing.T) {
 	}
 	t.Logf("follower %d segment bases %v; remote end %d", newLeader, bases, oldEnd)
 
-	// Phase 2: kill the leader; the follower takes over and gets more.
-	if err := c.Brokers[c.BrokerIndex(oldLeader)].Kill(); err != nil {
-		t.Fatal(err)
-	}
+	// Phase 2: the follower takes over and gets more.
 	if _, err := c.WaitTopic(ctx, topic, func(s harness.TopicState) error {
 		if s[0].Leader != newLeader {
 			return fmt.Errorf("not led by %d yet: %s", newLeader, s[0])
@@ -115,7 +122,7 @@ func TestNewLeaderUploadsAfterFailover(t *testing.T) {
 		t.Fatalf("failover to %d: %v", newLeader, err)
 	}
 	const n2 = 4 * burstLen
-	produceBursts(t, ctx, c, topic, n1, n2, kgo.LeaderAck())
+	produceBursts(t, ctx, c, topic, n1, n2, kgo.LeaderAck(), true)
 	waitFor(t, "the new leader's uploads to reach the log end", time.Minute, func() bool {
 		end, _ := remoteEnd()
 		return end == n1+n2
@@ -159,8 +166,8 @@ func TestNewLeaderUploadsAfterFailover(t *testing.T) {
 }
 
 // produceBursts writes records [first, first+n) in bursts of burstLen,
-// pausing past the idle roll between bursts.
-func produceBursts(t *testing.T, ctx context.Context, c *harness.Cluster, topic string, first, n int64, acks kgo.Acks) {
+// pausing past the idle roll after each burst if pause is set.
+func produceBursts(t *testing.T, ctx context.Context, c *harness.Cluster, topic string, first, n int64, acks kgo.Acks, pause bool) {
 	t.Helper()
 	opts := []kgo.Opt{kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(acks), kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.ProducerBatchCompression(kgo.NoCompression())}
@@ -180,7 +187,9 @@ func produceBursts(t *testing.T, ctx context.Context, c *harness.Cluster, topic 
 		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 			t.Fatalf("produce up to %d: %v", i, err)
 		}
-		time.Sleep(idleRoll + idleRoll/2)
+		if pause {
+			time.Sleep(idleRoll + idleRoll/2)
+		}
 	}
 }
 

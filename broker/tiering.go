@@ -94,6 +94,10 @@ func (t tieredPartition) TopicID() [16]byte  { return t.p.t.id }
 func (t tieredPartition) Partition() int32   { return t.p.id }
 func (t tieredPartition) Log() *partlog.Log  { return t.p.log }
 func (t tieredPartition) LeaderEpoch() int32 { return max(t.p.currentLeaderEpoch(), 0) }
+
+// HighWatermark keeps uploads below what every in-sync replica has: a
+// segment above it could hold records a next leader never received.
+func (t tieredPartition) HighWatermark() int64 { return t.p.highWatermark() }
 func (b *Broker) remoteEnabled(configs map[string]string) bool {
 	if b.tier == nil {
 		return false

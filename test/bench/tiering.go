@@ -241,9 +241,11 @@ func (e *tieringEnv) coldPhases(ctx context.Context, dataDir string, res *tierin
 		// The broker's own count of bytes it read from the bucket shows the
 		// cold pass really went to MinIO and the warm one did not.
 		before, err0 := scrapeCounter(ctx, p.HTTPAddr, remoteReadMetric)
+		diag := scrapeDiag(ctx, p.HTTPAddr)
 		stopProfile := e.profilePass(ctx, p.HTTPAddr, pass.m == &res.Cold)
 		pass.m.Res, pass.m.Err = runConsume(ctx, p.Addr, topic, 5*time.Minute)
 		stopProfile()
+		e.logDiag(map[bool]string{true: "cold", false: "warm"}[pass.m == &res.Cold], diag, scrapeDiag(ctx, p.HTTPAddr))
 		pass.m.OK = pass.m.Err == nil
 		after, err1 := scrapeCounter(ctx, p.HTTPAddr, remoteReadMetric)
 		if err := errors.Join(err0, err1); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -40,4 +41,36 @@ func (e *tieringEnv) profilePass(ctx context.Context, httpAddr string, cold bool
 		e.o.Log.Info("tiering: profile written", "path", path)
 	}()
 	return func() { <-done }
+}
+
+// remoteDiag are strata's cold-read metrics logged (as deltas) after each
+// read pass with -v, to tell where a slow pass spent its time.
+var remoteDiag = []string{
+	"strata_remote_chunk_cache_hits_total",
+	"strata_remote_chunk_cache_misses_total",
+	"strata_remote_chunk_memory_hits_total",
+	"strata_remote_read_ahead_chunks_total",
+	"strata_remote_chunk_cache_write_drops_total",
+	"strata_remote_get_duration_seconds_sum",
+	"strata_remote_get_duration_seconds_count",
+	"strata_remote_read_pool_wait_seconds_sum",
+	"strata_remote_served_bytes_total",
+}
+
+// scrapeDiag reads remoteDiag (missing metrics read as 0).
+func scrapeDiag(ctx context.Context, httpAddr string) []float64 {
+	out := make([]float64, len(remoteDiag))
+	for i, n := range remoteDiag {
+		out[i], _ = scrapeCounter(ctx, httpAddr, n)
+	}
+	return out
+}
+
+// logDiag logs the change of remoteDiag between two scrapes.
+func (e *tieringEnv) logDiag(pass string, before, after []float64) {
+	args := []any{"pass", pass}
+	for i, n := range remoteDiag {
+		args = append(args, strings.TrimPrefix(n, "strata_remote_"), after[i]-before[i])
+	}
+	e.o.Log.Info("tiering: cold-read metrics", args...)
 }

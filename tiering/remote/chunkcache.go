@@ -21,9 +21,10 @@ type chunkKey struct {
 }
 
 type chunkEntry struct {
-	key  chunkKey
-	path string
-	size int64
+	key     chunkKey
+	path    string
+	size    int64
+	advised bool // the kernel was asked to read it ahead
 }
 
 // fetchFunc fetches one chunk's bytes.
@@ -221,6 +222,29 @@ func (c *chunkCache) contains(k chunkKey) bool {
 	_, ok := c.entries[k]
 	_, pending := c.w.pendingData(k)
 	c.mu.Unlock()
+	return ok || pending || c.fetches.running(k)
+}
+
+// prepare readies a chunk for a read soon: a chunk only on disk (written
+// with direct I/O, so likely not in the page cache) is read ahead into the
+// page cache by the kernel, once per entry. It reports whether the chunk
+// is cached (in memory, on disk or on its way there) or being fetched.
+func (c *chunkCache) prepare(k chunkKey) bool {
+	if c.mem.contains(k) {
+		return true
+	}
+	c.mu.Lock()
+	el, ok := c.entries[k]
+	_, pending := c.w.pendingData(k)
+	var path string
+	if ok && !pending && !el.Value.(*chunkEntry).advised {
+		el.Value.(*chunkEntry).advised = true
+		path = el.Value.(*chunkEntry).path
+	}
+	c.mu.Unlock()
+	if path != "" {
+		adviseWillNeed(path)
+	}
 	return ok || pending || c.fetches.running(k)
 }
 

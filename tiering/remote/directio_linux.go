@@ -4,6 +4,8 @@ import (
 	"os"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // directAlign is the buffer address and length alignment direct I/O
@@ -29,4 +31,15 @@ func openDirect(path string, data []byte) (f *os.File, padded []byte, ok bool) {
 		return nil, nil, false // e.g. tmpfs, which has no direct I/O
 	}
 	return f, data[:n], true
+}
+
+// adviseWillNeed asks the kernel to read the file into the page cache in
+// the background (best effort).
+func adviseWillNeed(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_WILLNEED)
 }

@@ -72,9 +72,10 @@ func (r *Reader) readAhead(seg Segment, start, end int64) {
 }
 
 // startPrefetch fetches chunk idx of seg in the background unless it is
-// cached or in flight. It returns false when the read-ahead pool is full.
+// cached or in flight (a chunk cached on disk is read ahead by the
+// kernel). It returns false when the read-ahead pool is full.
 func (r *Reader) startPrefetch(seg Segment, idx int64) bool {
-	if r.chunks.contains(chunkKey{seg.Object, idx}) {
+	if r.chunks.prepare(chunkKey{seg.Object, idx}) {
 		return true
 	}
 	select {
@@ -91,38 +92,53 @@ func (r *Reader) startPrefetch(seg Segment, idx int64) bool {
 	return true
 }
 
-// readAheadNext prefetches the footer, indexes and first chunks (up to
-// n) of the segment after seg, for a sequential reader about to cross
-// into it.
+// readAheadNext prefetches the first n chunks of the segments after seg
+// (their footers and indexes first), for a sequential reader about to cross
+// into them: with segments smaller than the read-ahead, it walks as many
+// segments as the n chunks span. One walk per partition runs at a time,
+// outside the read-ahead slots (it waits on metadata GETs, not chunks).
 func (r *Reader) readAheadNext(seg Segment, n int64) {
-	next, ok := find(r.view.segments(partKey{seg.TopicID, seg.Partition}), seg.LastOffset+1)
-	if !ok || r.chunks.contains(chunkKey{next.Object, 0}) {
+	pk := partKey{seg.TopicID, seg.Partition}
+	next, ok := find(r.view.segments(pk), seg.LastOffset+1)
+	if !ok || r.chunks.contains(chunkKey{next.Object, 0}) && n <= 1 {
 		return
 	}
-	select {
-	case r.ahead <- struct{}{}:
-	default:
+	r.mu.Lock()
+	busy := r.walking[pk] || r.closed
+	if !busy {
+		r.walking[pk] = true
+	}
+	r.mu.Unlock()
+	if busy {
 		return
 	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		m, err := r.meta(r.ctx, next)
-		if err != nil {
-			<-r.ahead
-			if r.ctx.Err() == nil {
-				r.logger.Debug("remote read-ahead failed", "object", next.Object, "err", err)
+		defer func() {
+			r.mu.Lock()
+			delete(r.walking, pk)
+			r.mu.Unlock()
+		}()
+		for seg := next; n > 0; {
+			m, err := r.meta(r.ctx, seg)
+			if err != nil {
+				if r.ctx.Err() == nil {
+					r.logger.Debug("remote read-ahead failed", "object", seg.Object, "err", err)
+				}
+				return
 			}
-			return
-		}
-		lastChunk := (m.footer.Log.Size - 1) / r.cfg.ChunkSize
-		for idx := int64(1); idx < n && idx <= lastChunk; idx++ {
-			if !r.startPrefetch(next, idx) {
-				break
+			chunks := (m.footer.Log.Size-1)/r.cfg.ChunkSize + 1
+			for idx := int64(0); idx < min(n, chunks); idx++ {
+				if !r.startPrefetch(seg, idx) {
+					return
+				}
+			}
+			n -= chunks
+			if seg, ok = find(r.view.segments(pk), seg.LastOffset+1); !ok {
+				return
 			}
 		}
-		r.prefetch(next, 0)
-		<-r.ahead
 	}()
 }
 

@@ -40,6 +40,7 @@ type Reader struct {
 	started    bool
 	closed     bool
 	lastEnd    map[string]int64 // object -> log position where its last read ended
+	walking    map[partKey]bool // partitions with a read-ahead walk into next segments
 	corruptLog map[string]bool  // objects already logged as corrupt
 }
 
@@ -56,8 +57,8 @@ func New(cfg Config, bucket objstore.Bucket, manifest Manifest, logger *slog.Log
 	r := &Reader{
 		cfg: cfg, bucket: bucket, manifest: manifest, logger: logger, m: newMetrics(reg),
 		view: newView(), pool: make(chan struct{}, cfg.MaxConcurrentReads),
-		ahead:   make(chan struct{}, max(1, cfg.MaxConcurrentReads/2)),
-		lastEnd: map[string]int64{}, corruptLog: map[string]bool{},
+		ahead:   make(chan struct{}, max(1, cfg.MaxConcurrentReads/2, cfg.ReadAheadChunks)),
+		lastEnd: map[string]int64{}, walking: map[partKey]bool{}, corruptLog: map[string]bool{},
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.metas = newMetaCache(cfg.IndexCacheBytes, &r.wg)

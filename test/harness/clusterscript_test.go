@@ -116,8 +116,15 @@ func TestClusterScript(t *testing.T) {
 				t.Fatalf("round %d: cluster ids %q and %q", round, clusterID, resp.ClusterID)
 			}
 			clusterID = resp.ClusterID
-			if len(resp.Brokers) == 0 || resp.Brokers[0].Rack == nil || *resp.Brokers[0].Rack != []string{"a", "b", "c"}[i] {
-				t.Fatalf("round %d: broker %d describes %+v", round, i+1, resp.Brokers)
+			// Every broker lists all three, each in its rack.
+			racks := map[int32]string{}
+			for _, br := range resp.Brokers {
+				if br.Rack != nil {
+					racks[br.NodeID] = *br.Rack
+				}
+			}
+			if len(resp.Brokers) != 3 || racks[1] != "a" || racks[2] != "b" || racks[3] != "c" {
+				t.Fatalf("round %d: broker %d describes %+v (racks %v)", round, i+1, resp.Brokers, racks)
 			}
 		}
 		// Round 1 restarts on round 0's data: the topic and its records are there.

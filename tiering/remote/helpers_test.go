@@ -260,15 +260,24 @@ func (fx *fixture) upload(t testing.TB, s builtSegment) {
 
 // expected returns the batches a read at offset with maxBytes must return.
 func expected(s builtSegment, offset int64, maxBytes int) []byte {
+	return expectedSpan([]builtSegment{s}, offset, maxBytes)
+}
+
+// expectedSpan is what an unpaced Read returns from segs, which follow
+// each other: the batches from the one holding offset on, across
+// segments, while they fit in maxBytes (the first whole regardless).
+func expectedSpan(segs []builtSegment, offset int64, maxBytes int) []byte {
 	var out []byte
-	for _, b := range s.batches {
-		if b.last < offset {
-			continue
+	for _, s := range segs {
+		for _, b := range s.batches {
+			if b.last < offset {
+				continue
+			}
+			if len(out) > 0 && len(out)+len(b.data) > maxBytes {
+				return out
+			}
+			out = append(out, b.data...)
 		}
-		if len(out) > 0 && len(out)+len(b.data) > maxBytes {
-			break
-		}
-		out = append(out, b.data...)
 	}
 	return out
 }

@@ -201,7 +201,7 @@ func (r *Reader) Read(ctx context.Context, topicID [16]byte, partition int32, of
 	var data []byte
 	var start int64
 	for attempt := 0; ; attempt++ {
-		data, start, err = r.readSegment(ctx, seg, offset, maxBytes)
+		data, start, err = r.readSegment(ctx, seg, offset, maxBytes, r.spanHint(segs, seg, maxBytes, paced), nil)
 		if err == nil || !errors.Is(err, ErrCorrupt) || attempt > 0 {
 			break
 		}
@@ -221,17 +221,23 @@ func (r *Reader) Read(ctx context.Context, topicID [16]byte, partition int32, of
 		}
 		return nil, err
 	}
+	r.readAhead(seg, start, start+int64(len(data)))
+	if !paced {
+		data = r.readFollowing(ctx, segs, seg, data, maxBytes)
+	}
 	if paced {
 		r.pace.charge(len(data), r.cfg.BusyReadBytesPerSec)
 	}
 	r.m.servedBytes.Add(float64(len(data)))
-	r.readAhead(seg, start, start+int64(len(data)))
 	return data, nil
 }
 
 // readSegment reads from one segment; it returns the batches and their log
 // position.
-func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, maxBytes int) ([]byte, int64, error) {
+// hint is the buffer size to allocate (0: what this segment can give);
+// buf, if not nil, is where the window starts (its spare capacity is used
+// before allocating).
+func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, maxBytes, hint int, buf []byte) ([]byte, int64, error) {
 	m, err := r.meta(ctx, seg)
 	if err != nil {
 		return nil, 0, err
@@ -242,8 +248,10 @@ func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, max
 		return nil, 0, objectErr(seg.Object, err)
 	}
 	r.prefetchRequest(seg, f.Log.Size, pos, maxBytes)
-	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos,
-		hint: int(min(int64(max(maxBytes, 0)), f.Log.Size-pos)) + batchHeaderSize}
+	if hint <= 0 {
+		hint = int(min(int64(max(maxBytes, 0)), f.Log.Size-pos)) + batchHeaderSize
+	}
+	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos, hint: hint, buf: buf}
 	var first batchHeader
 	for {
 		if pos >= f.Log.Size {

@@ -27,14 +27,16 @@ func TestReadEveryOffset(t *testing.T) {
 	s2 := buildSegment(t, 0, s1.seg.LastOffset+1, 40, 1024, varied)
 	s3 := buildSegment(t, 0, s2.seg.LastOffset+1, 5, 4096, varied)
 	fx := newFixture(t, Config{ChunkSize: 1024, ReadAheadChunks: -1}, s1, s2, s3)
-	for _, s := range []builtSegment{s1, s2, s3} {
+	all := []builtSegment{s1, s2, s3}
+	for i, s := range all {
 		for o := s.seg.BaseOffset; o <= s.seg.LastOffset; o++ {
 			for _, maxBytes := range []int{0, 3000, 20000, 1 << 30} {
 				got, err := fx.r.Read(bg(), testTopic, 0, o, maxBytes)
 				if err != nil {
 					t.Fatalf("Read(%d, %d): %v", o, maxBytes, err)
 				}
-				if want := expected(s, o, maxBytes); !bytes.Equal(got, want) {
+				// Reads continue into the following segments.
+				if want := expectedSpan(all[i:], o, maxBytes); !bytes.Equal(got, want) {
 					t.Fatalf("Read(%d, %d) = %d bytes, want %d", o, maxBytes, len(got), len(want))
 				}
 			}
@@ -447,7 +449,8 @@ func TestReadAheadIntoNextSegment(t *testing.T) {
 	s1 := buildSegment(t, 0, 0, 10, 1024, varied)
 	s2 := buildSegment(t, 0, s1.seg.LastOffset+1, 10, 1024, varied)
 	fx := newFixture(t, Config{ChunkSize: 1 << 20, ReadAheadChunks: 1}, s1, s2)
-	if _, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20); err != nil {
+	// Exactly s1: the read does not continue into s2 itself.
+	if _, err := fx.r.Read(bg(), testTopic, 0, 0, len(expected(s1, 0, 1<<20))); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return testutil.ToFloat64(fx.r.m.readAhead) == 1 })

@@ -3,6 +3,9 @@ package remote
 // maxTracked bounds the per-object sequential-read state.
 const maxTracked = 4096
 
+// busyReadAheadChunks caps read-ahead while producers are busy.
+const busyReadAheadChunks = 2
+
 // sequential reports whether a read of seg's log section starting at pos
 // continues the previous read of the object (or starts the object).
 func (r *Reader) sequential(seg Segment, pos int64) bool {
@@ -60,6 +63,12 @@ func (r *Reader) readAhead(seg Segment, start, end int64) {
 	cs := r.cfg.ChunkSize
 	lastChunk := (m.footer.Log.Size - 1) / cs
 	want := int64(r.cfg.ReadAheadChunks)
+	if r.busy() {
+		// Paced reads take at most BusyMaxReadBytes each: a chunk or two
+		// ahead keeps them from waiting on GETs without bursts of
+		// read-ahead GETs competing with producers.
+		want = min(want, busyReadAheadChunks)
+	}
 	first := end / cs // usually partly read already
 	if left := first + want - lastChunk; left > 0 {
 		r.readAheadNext(seg, left)

@@ -4,10 +4,20 @@
 // A Reader keeps the remote segment manifest in memory (listed per partition
 // on first use and kept fresh by a manifest watch), caches each object's
 // footer and offset/time indexes in a bounded in-memory LRU, and reads the
-// log section with ranged GETs of fixed-size chunks into a bounded on-disk
-// chunk cache (LRU by bytes). Concurrent readers of one chunk share one GET;
-// a reader that continues where its previous read of an object ended
-// triggers read-ahead of the following chunks.
+// log section with ranged GETs of fixed-size chunks. Each GET lands in a
+// chunk-sized buffer that serves the read at once and stays in a small
+// in-memory LRU of recent chunks (Config.MemCacheBytes); a single
+// background writer copies fetched chunks into the bounded on-disk chunk
+// cache (LRU by bytes) with direct I/O where the file system allows it, so
+// cold reads neither wait for nor pay the page-cache copy of a disk write
+// (chunks that do not fit the write queue are simply not cached on disk).
+// Concurrent readers of one chunk share one GET; a reader that continues
+// where its previous read of an object ended triggers read-ahead of the
+// following chunks, across as many following segments as the read-ahead
+// spans (chunks already on disk are read ahead into the page cache by the
+// kernel). An unpaced read continues into the following segments while
+// their batches fit, so a catch-up consumer gets full responses in one
+// buffer.
 //
 // Every batch handed out is checked (magic 2, length, CRC-32C); any mismatch,
 // or a footer or index that fails its checksum, yields an error wrapping

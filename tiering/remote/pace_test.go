@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,5 +39,32 @@ func TestReadsPacedWhileBusy(t *testing.T) {
 	}
 	if len(data) < 64<<10 {
 		t.Fatalf("idle read returned %d bytes, want the whole budget", len(data))
+	}
+}
+
+// Paced reads stay within one segment; unpaced ones continue into the
+// next segment.
+func TestBusyReadsStayInSegment(t *testing.T) {
+	s1 := buildSegment(t, 0, 0, 4, 1024, varied)
+	s2 := buildSegment(t, 0, s1.seg.LastOffset+1, 4, 1024, varied)
+	var busy atomic.Bool
+	busy.Store(true)
+	fx := newFixture(t, Config{ChunkSize: 1024, ReadAheadChunks: 8, Busy: busy.Load,
+		BusyReadBytesPerSec: 1 << 30, BusyMaxReadBytes: 1 << 20}, s1, s2)
+	data, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := expected(s1, 0, 1<<20); !bytes.Equal(data, want) {
+		t.Fatalf("busy read returned %d bytes, want the %d of the first segment", len(data), len(want))
+	}
+	time.Sleep(50 * time.Millisecond)
+	busy.Store(false)
+	data, err = fx.r.Read(bg(), testTopic, 0, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := expectedSpan([]builtSegment{s1, s2}, 0, 1<<20); !bytes.Equal(data, want) {
+		t.Fatalf("idle read returned %d bytes, want the %d of both segments", len(data), len(want))
 	}
 }

@@ -171,9 +171,10 @@ func (r *Reader) acquire(ctx context.Context) (func(), error) {
 }
 
 // Read returns whole record batches from the remote segment holding offset:
-// the batch containing offset, then following batches of that segment while
-// the total stays within maxBytes (the first batch is returned whole even if
-// larger, KIP-74). If offset falls in a gap between segments the read
+// the batch containing offset, then following batches while the total
+// stays within maxBytes (the first batch is returned whole even if larger,
+// KIP-74), continuing into the following remote segments unless reads are
+// paced (see Config.Busy). If offset falls in a gap between segments the read
 // starts at the next segment. ErrNotRemote if offset is below the first or
 // above the last remote segment; ErrCorrupt (naming the object) if any check
 // fails. Read waits for a slot in the cold-read pool.

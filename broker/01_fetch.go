@@ -37,6 +37,9 @@ import (
 //     match the leader's log (v12+).
 //   - With a client rack (v11+), the leader names an in-sync follower in
 //     that rack as the preferred read replica.
+//   - A broker without a replica serves a consumer fetch in the
+//     partition's remote (object storage) range, with the remote log end as
+//     high watermark, and NOT_LEADER_OR_FOLLOWER past it.
 //
 // Version notes:
 //   - v4: isolation level, last stable offset, aborted transactions
@@ -51,8 +54,10 @@ type fetchPart struct {
 	maxBytes  int32
 	ti, pi    int
 	errCode   int16
-	replica   bool  // a follower's fetch: read up to the log end, not the high watermark
-	preferred int32 // preferred read replica sent instead of data (KIP-392), or -1
+	replica   bool   // a follower's fetch: read up to the log end, not the high watermark
+	preferred int32  // preferred read replica sent instead of data (KIP-392), or -1
+	remote    *topic // set (with rid) when served from object storage without a replica here
+	rid       int32
 }
 
 func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
@@ -82,6 +87,8 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 				fp.p = b.partitionOf(t.name, rp.Partition)
 			}
 			switch {
+			case fp.p == nil && t != nil && !fp.replica && b.servesRemoteOnly(t, rp.Partition, rp.FetchOffset):
+				fp.remote, fp.rid = t, rp.Partition
 			case fp.p == nil && t != nil:
 				fp.errCode = b.notHostedCode(t, rp.Partition)
 			case fp.p == nil:
@@ -91,7 +98,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 			}
 			if fp.errCode == 0 && fp.replica {
 				fp.errCode = b.replicaFetch(fp.p, replicaID, req.Version, rp, sp)
-			} else if fp.errCode == 0 && req.Version >= 11 && req.Rack != "" {
+			} else if fp.errCode == 0 && fp.p != nil && req.Version >= 11 && req.Rack != "" {
 				fp.preferred = b.preferredReadReplica(fp.p, req.Rack)
 			}
 			parts = append(parts, fp)
@@ -102,7 +109,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	// Offsets below the local log start are read from object storage, off
 	// the connection's read goroutine and in the remote reader's own pool.
 	for _, fp := range parts {
-		if fp.errCode == 0 && fp.p != nil && b.isRemoteRead(fp.p, fp.offset) {
+		if fp.errCode == 0 && (fp.remote != nil || fp.p != nil && b.isRemoteRead(fp.p, fp.offset)) {
 			rep, done := later()
 			go func() {
 				b.fillFetch(c.ctx, req, resp, parts)
@@ -181,6 +188,21 @@ func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *km
 		if sp.DivergingEpoch.Epoch >= 0 {
 			continue // the follower truncates first
 		}
+		limit := min(int(fp.maxBytes), budget)
+		if total == 0 && limit <= 0 {
+			limit = 1 // KIP-74: still return the first batch whole
+		}
+		if fp.remote != nil {
+			if limit <= 0 {
+				continue
+			}
+			if b.fillRemoteOnly(ctx, fp, sp, limit); sp.ErrorCode != 0 {
+				hasErr = true
+			}
+			total += len(sp.RecordBatches)
+			budget -= len(sp.RecordBatches)
+			continue
+		}
 		l := fp.p.log
 		start, end, hw := l.LogStartOffset(), l.LogEndOffset(), fp.p.highWatermark()
 		sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, start
@@ -195,18 +217,8 @@ func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *km
 		if fp.replica {
 			bound = end
 		}
-		if fp.offset >= bound || fp.preferred >= 0 {
+		if fp.offset >= bound || fp.preferred >= 0 || limit <= 0 {
 			continue
-		}
-		limit := int(fp.maxBytes)
-		if limit > budget {
-			limit = budget
-		}
-		if total > 0 && limit <= 0 {
-			continue
-		}
-		if total == 0 && limit <= 0 {
-			limit = 1 // KIP-74: still return the first batch whole
 		}
 		data, err := b.readAt(ctx, fp.p, fp.offset, limit)
 		if err != nil {

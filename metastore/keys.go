@@ -13,6 +13,7 @@ import (
 //	topics/<topic>                           Topic JSON
 //	offsets/<group>/<topic>/<partition>      Offset JSON
 //	groups/<group>                           opaque group state blob
+//	groupowners/<group>                      GroupOwner JSON: the group's last claim
 //	producerids/next                         next free producer id (decimal)
 //	brokers/<node-id>                        BrokerInfo JSON, on a lease
 //
@@ -23,6 +24,7 @@ const (
 	dirTopics      = "topics/"
 	dirOffsets     = "offsets/"
 	dirGroups      = "groups/"
+	dirGroupOwners = "groupowners/"
 	dirProducerIDs = "producerids/"
 	dirBrokers     = "brokers/"
 )
@@ -39,8 +41,11 @@ func (s *Store) offsetKey(group, topic string, partition int32) string {
 }
 func (s *Store) groupsPrefix() string         { return s.prefix + dirGroups }
 func (s *Store) groupKey(group string) string { return s.groupsPrefix() + escapeName(group) }
-func (s *Store) producerIDKey() string        { return s.prefix + dirProducerIDs + "next" }
-func (s *Store) brokersPrefix() string        { return s.prefix + dirBrokers }
+func (s *Store) groupOwnerKey(group string) string {
+	return s.prefix + dirGroupOwners + escapeName(group)
+}
+func (s *Store) producerIDKey() string { return s.prefix + dirProducerIDs + "next" }
+func (s *Store) brokersPrefix() string { return s.prefix + dirBrokers }
 func (s *Store) brokerKey(nodeID int32) string {
 	return s.brokersPrefix() + strconv.FormatInt(int64(nodeID), 10)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -38,6 +39,14 @@ type offsetValue struct {
 // etcd transaction, split into several only when it exceeds the cluster's
 // per-transaction operation or size limits.
 func (s *Store) CommitOffsets(ctx context.Context, group string, offs map[OffsetKey]Offset) error {
+	return s.CommitOffsetsOwned(ctx, group, 0, offs)
+}
+
+// CommitOffsetsOwned is CommitOffsets fenced by the group owner revision
+// ownerRev (see ClaimGroup): ErrFenced when the group was claimed since.
+// Every transaction of a split commit is fenced, so once a claim lands no
+// later part is written.
+func (s *Store) CommitOffsetsOwned(ctx context.Context, group string, ownerRev int64, offs map[OffsetKey]Offset) error {
 	keys := make([]OffsetKey, 0, len(offs))
 	for k := range offs {
 		if k.Group != "" && k.Group != group {
@@ -55,7 +64,7 @@ func (s *Store) CommitOffsets(ctx context.Context, group string, offs map[Offset
 		}
 		ops = append(ops, clientv3.OpPut(s.offsetKey(group, k.Topic, k.Partition), string(val)))
 	}
-	if err := s.commitOps(ctx, ops); err != nil {
+	if err := s.commitOps(ctx, group, ownerRev, ops); err != nil {
 		return fmt.Errorf("metastore: commit %d offsets for group %q: %w", len(ops), group, err)
 	}
 	return nil
@@ -76,8 +85,12 @@ func (s *Store) readOffsets(ctx context.Context, prefix string) (map[OffsetKey]O
 	if err != nil {
 		return nil, fmt.Errorf("metastore: read offsets: %w", err)
 	}
-	out := make(map[OffsetKey]Offset, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
+	return s.decodeOffsets(resp.Kvs)
+}
+
+func (s *Store) decodeOffsets(kvs []*mvccpb.KeyValue) (map[OffsetKey]Offset, error) {
+	out := make(map[OffsetKey]Offset, len(kvs))
+	for _, kv := range kvs {
 		k, err := s.parseOffsetKey(string(kv.Key))
 		if err != nil {
 			return nil, err
@@ -94,6 +107,12 @@ func (s *Store) readOffsets(ctx context.Context, prefix string) (map[OffsetKey]O
 // DeleteOffsets removes the given committed offsets of group; missing ones are
 // ignored. Keys whose Group is empty are taken to belong to group.
 func (s *Store) DeleteOffsets(ctx context.Context, group string, keys []OffsetKey) error {
+	return s.DeleteOffsetsOwned(ctx, group, 0, keys)
+}
+
+// DeleteOffsetsOwned is DeleteOffsets fenced by the group owner revision
+// ownerRev: ErrFenced when the group was claimed since.
+func (s *Store) DeleteOffsetsOwned(ctx context.Context, group string, ownerRev int64, keys []OffsetKey) error {
 	ops := make([]clientv3.Op, 0, len(keys))
 	for _, k := range keys {
 		if k.Group != "" && k.Group != group {
@@ -101,14 +120,15 @@ func (s *Store) DeleteOffsets(ctx context.Context, group string, keys []OffsetKe
 		}
 		ops = append(ops, clientv3.OpDelete(s.offsetKey(group, k.Topic, k.Partition)))
 	}
-	if err := s.commitOps(ctx, ops); err != nil {
+	if err := s.commitOps(ctx, group, ownerRev, ops); err != nil {
 		return fmt.Errorf("metastore: delete %d offsets for group %q: %w", len(ops), group, err)
 	}
 	return nil
 }
 
-// commitOps runs unconditional ops in as few transactions as the limits allow.
-func (s *Store) commitOps(ctx context.Context, ops []clientv3.Op) error {
+// commitOps runs ops in as few transactions as the limits allow, each fenced
+// by group's owner revision unless ownerRev is 0.
+func (s *Store) commitOps(ctx context.Context, group string, ownerRev int64, ops []clientv3.Op) error {
 	for len(ops) > 0 {
 		n, size := 0, 0
 		for n < len(ops) && n < s.maxTxnOps {
@@ -119,7 +139,7 @@ func (s *Store) commitOps(ctx context.Context, ops []clientv3.Op) error {
 			size += opSize
 			n++
 		}
-		if _, err := s.cli.Txn(ctx).Then(ops[:n]...).Commit(); err != nil {
+		if err := s.fencedTxn(ctx, group, ownerRev, ops[:n]...); err != nil {
 			return err
 		}
 		ops = ops[n:]

@@ -142,12 +142,12 @@ func (c *Coordinator) DeleteGroups(req *kmsg.DeleteGroupsRequest, done func(*kms
 		}
 		keys := g.markDeleted()
 		wg.Add(1)
-		c.enqueue(name, func(ctx context.Context) error {
+		c.enqueue(g, func(ctx context.Context, rev int64) error {
 			var errs []error
 			if len(keys) > 0 {
-				errs = append(errs, c.store.DeleteOffsets(ctx, name, keys))
+				errs = append(errs, c.store.DeleteOffsets(ctx, name, rev, keys))
 			}
-			errs = append(errs, c.store.DeleteGroup(ctx, name))
+			errs = append(errs, c.store.DeleteGroup(ctx, name, rev))
 			return errors.Join(errs...)
 		}, func(err error) {
 			defer wg.Done()

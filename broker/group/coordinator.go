@@ -163,6 +163,20 @@ func (c *Coordinator) lockGroup(name string, create bool) (*group, int16) {
 			}
 			continue
 		}
+		if g == nil && c.place.set {
+			// Placed among nodes: a group comes into memory only claimed
+			// first, then read from the store.
+			c.mu.Unlock()
+			found, err := c.acquire(name, create)
+			if err != nil {
+				c.log.Warn("taking over group failed", "group", name, "err", err)
+				return nil, kerr.CoordinatorNotAvailable.Code
+			}
+			if !found {
+				return nil, 0
+			}
+			continue
+		}
 		if g == nil {
 			if !create {
 				c.mu.Unlock()
@@ -229,8 +243,8 @@ func (c *Coordinator) TopicDeleted(topic string) {
 		}
 		if len(keys) > 0 && g.state != stateDead {
 			name := g.name
-			c.enqueue(name, func(ctx context.Context) error {
-				return c.store.DeleteOffsets(ctx, name, keys)
+			c.enqueue(g, func(ctx context.Context, rev int64) error {
+				return c.store.DeleteOffsets(ctx, name, rev, keys)
 			}, func(err error) {
 				if err != nil {
 					c.log.Warn("delete offsets of deleted topic", "group", name, "topic", topic, "err", err)
@@ -247,14 +261,17 @@ type writeQueue struct {
 }
 
 type writeOp struct {
-	run    func(ctx context.Context) error
+	g      *group
+	run    func(ctx context.Context, rev int64) error
 	finish func(err error)
 }
 
-// enqueue schedules a store write for group name after every earlier one.
+// enqueue schedules a store write for group g after every earlier one of the
+// same group name; run gets g's claim revision to fence the write with.
 // finish is called with run's result from the queue's goroutine, without any
 // lock held. Safe to call with a group lock held.
-func (c *Coordinator) enqueue(name string, run func(ctx context.Context) error, finish func(err error)) {
+func (c *Coordinator) enqueue(g *group, run func(ctx context.Context, rev int64) error, finish func(err error)) {
+	name := g.name
 	c.qmu.Lock()
 	if c.qclosed {
 		c.qmu.Unlock()
@@ -268,7 +285,7 @@ func (c *Coordinator) enqueue(name string, run func(ctx context.Context) error, 
 		c.workers.Add(1)
 		go c.drain(name, q)
 	}
-	q.ops = append(q.ops, writeOp{run: run, finish: finish})
+	q.ops = append(q.ops, writeOp{g: g, run: run, finish: finish})
 	c.qmu.Unlock()
 }
 
@@ -289,12 +306,20 @@ func (c *Coordinator) drain(name string, q *writeQueue) {
 		var err error
 		if c.ownsGroup(name) {
 			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.StoreTimeout)
-			err = op.run(ctx)
+			var rev int64
+			if rev, err = c.claimFor(ctx, op.g); err == nil {
+				err = op.run(ctx, rev)
+			}
 			cancel()
 		} else {
 			// Another node owns the group now: writing could overwrite what
 			// it committed.
 			err = ErrNotCoordinator
+		}
+		if errors.Is(err, ErrFenced) {
+			// Another claim replaced this copy's: the group lives elsewhere
+			// (or must be read afresh here).
+			c.dropCopy(op.g)
 		}
 		op.finish(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -106,6 +107,10 @@ type group struct {
 	newMemberAdded bool
 
 	offsets map[tp]Offset
+
+	// claim is the store revision of this copy's claim on the group (see
+	// Store.ClaimGroup); 0 until claimed. Its writes are fenced by it.
+	claim atomic.Int64
 }
 
 // tp is a topic partition within one group.

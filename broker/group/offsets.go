@@ -113,11 +113,11 @@ func (c *Coordinator) OffsetCommit(req *kmsg.OffsetCommitRequest, done func(*kms
 		stored[OffsetKey{Group: g.name, Topic: k.Topic, Partition: k.Partition}] = o
 	}
 	name := g.name
-	c.enqueue(name, func(ctx context.Context) error {
-		return c.store.CommitOffsets(ctx, name, stored)
+	c.enqueue(g, func(ctx context.Context, rev int64) error {
+		return c.store.CommitOffsets(ctx, name, rev, stored)
 	}, func(err error) {
 		if err != nil {
-			if !errors.Is(err, ErrNotCoordinator) {
+			if !errors.Is(err, ErrNotCoordinator) && !errors.Is(err, ErrFenced) {
 				c.log.Warn("offset commit write failed", "group", name, "err", err)
 			}
 			g.mu.Lock()
@@ -357,8 +357,8 @@ func (c *Coordinator) OffsetDelete(req *kmsg.OffsetDeleteRequest, done func(*kms
 		return
 	}
 	name := g.name
-	c.enqueue(name, func(ctx context.Context) error {
-		return c.store.DeleteOffsets(ctx, name, keys)
+	c.enqueue(g, func(ctx context.Context, rev int64) error {
+		return c.store.DeleteOffsets(ctx, name, rev, keys)
 	}, func(err error) {
 		if err != nil {
 			c.log.Warn("offset delete write failed", "group", name, "err", err)
@@ -393,9 +393,10 @@ func (g *group) subscribedTopics() func(string) bool {
 }
 
 // storeErrCode is the error code for a failed store write: NOT_COORDINATOR
-// when it was refused because the group moved, else COORDINATOR_NOT_AVAILABLE.
+// when it was refused or fenced because the group moved, else
+// COORDINATOR_NOT_AVAILABLE.
 func storeErrCode(err error) int16 {
-	if errors.Is(err, ErrNotCoordinator) {
+	if errors.Is(err, ErrNotCoordinator) || errors.Is(err, ErrFenced) {
 		return kerr.NotCoordinator.Code
 	}
 	return kerr.CoordinatorNotAvailable.Code

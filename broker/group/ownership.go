@@ -217,8 +217,8 @@ func (c *Coordinator) loadOwned(gen uint64, done chan struct{}) {
 	c.mu.Unlock()
 }
 
-// loadMissing reads every group state and offset and adds the owned groups
-// that are not in memory.
+// loadMissing finds every stored group and takes over (claims, then reads)
+// the owned ones that are not in memory.
 func (c *Coordinator) loadMissing(gen uint64) error {
 	c.loadMu.Lock()
 	defer c.loadMu.Unlock()
@@ -232,50 +232,174 @@ func (c *Coordinator) loadMissing(gen uint64) error {
 	if err != nil {
 		return fmt.Errorf("load offsets: %w", err)
 	}
-	loaded := map[string]*group{}
-	get := func(name string) *group {
-		g := loaded[name]
-		if g == nil {
-			g = newGroup(c, name)
-			loaded[name] = g
-		}
-		return g
+	names := make(map[string]bool, len(states))
+	for name := range states {
+		names[name] = true
 	}
-	for name, raw := range states {
-		if err := get(name).restore(raw); err != nil {
-			c.log.Warn("skipping undecodable group state", "group", name, "err", err)
-			delete(loaded, name)
+	for k := range offs {
+		names[k.Group] = true
+	}
+	added := 0
+	for name := range names {
+		c.mu.RLock()
+		stale := c.closed || c.loadGen != gen
+		want := !stale && c.groups[name] == nil && c.ownsLocked(name)
+		c.mu.RUnlock()
+		if stale {
+			return nil // a newer load (or Close) takes over
+		}
+		if !want {
+			continue
+		}
+		gctx, gcancel := context.WithTimeout(c.ctx, c.cfg.StoreTimeout)
+		_, err := c.acquireLocked(gctx, name, true)
+		gcancel()
+		if err != nil {
+			return fmt.Errorf("take over group %q: %w", name, err)
+		}
+		added++
+	}
+	if added > 0 {
+		c.log.Info("took over groups", "groups", added)
+	}
+	return nil
+}
+
+// selfLocked returns this node as placed (id and incarnation); called with
+// c.mu held. False before the first Place or while self is not eligible.
+func (c *Coordinator) selfLocked() (Node, bool) {
+	if !c.place.set {
+		return Node{}, false
+	}
+	for _, n := range c.place.nodes {
+		if n.ID == c.place.self {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// acquire takes over a group that is owned but not in memory: it claims it
+// in the store — fencing every write of any earlier copy, here or on another
+// node — then reads it, so nothing written before the claim is missed. With
+// create unset, a group with nothing stored is neither claimed nor created
+// and found is false. found true means "look again": the group is in memory
+// now, or another node owns it, or the coordinator closed.
+func (c *Coordinator) acquire(name string, create bool) (found bool, err error) {
+	c.loadMu.Lock()
+	defer c.loadMu.Unlock()
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.StoreTimeout)
+	defer cancel()
+	return c.acquireLocked(ctx, name, create)
+}
+
+// acquireLocked is acquire with c.loadMu held.
+func (c *Coordinator) acquireLocked(ctx context.Context, name string, create bool) (bool, error) {
+	c.mu.RLock()
+	skip := c.closed || c.groups[name] != nil || !c.ownsLocked(name)
+	self, ok := c.selfLocked()
+	c.mu.RUnlock()
+	if skip || !ok {
+		return true, nil
+	}
+	if !create {
+		state, offs, err := c.store.LoadGroup(ctx, name)
+		if err != nil {
+			return false, fmt.Errorf("read group: %w", err)
+		}
+		if state == nil && len(offs) == 0 {
+			return false, nil
+		}
+	}
+	rev, _, err := c.store.ClaimGroup(ctx, name, self)
+	if err != nil {
+		return false, fmt.Errorf("claim group: %w", err)
+	}
+	state, offs, err := c.store.LoadGroup(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("read group: %w", err)
+	}
+	g := newGroup(c, name)
+	if state != nil {
+		if err := g.restore(state); err != nil {
+			c.log.Warn("undecodable group state; starting the group empty", "group", name, "err", err)
+			g = newGroup(c, name)
 		}
 	}
 	for k, o := range offs {
-		g := get(k.Group)
 		g.offsets[tp{k.Topic, k.Partition}] = o
 	}
+	g.claim.Store(rev)
 	c.mu.Lock()
-	if c.closed || c.loadGen != gen {
+	if c.closed || c.groups[name] != nil || !c.ownsLocked(name) {
 		c.mu.Unlock()
-		return nil // a newer load (or Close) takes over
+		return true, nil
 	}
-	var added []*group
-	for name, g := range loaded {
-		if c.groups[name] != nil || !c.ownsLocked(name) {
-			continue
-		}
-		c.groups[name] = g
-		added = append(added, g)
+	c.groups[name] = g
+	c.mu.Unlock()
+	g.mu.Lock()
+	for _, m := range g.members {
+		g.heartbeat(m)
+	}
+	g.unlock()
+	return true, nil
+}
+
+// claimFor returns the claim revision fencing g's writes: 0 (unfenced) before
+// the first Place; g's claim when it has one; else — a group loaded or
+// created before the first Place — it claims the group now. That claim is
+// kept only when no other node claimed the group before: otherwise what g
+// holds may be stale, and the write fails with ErrFenced (the group is then
+// read afresh on its next request).
+func (c *Coordinator) claimFor(ctx context.Context, g *group) (int64, error) {
+	if rev := g.claim.Load(); rev != 0 {
+		return rev, nil
+	}
+	c.mu.RLock()
+	placed := c.place.set
+	c.mu.RUnlock()
+	if !placed {
+		return 0, nil
+	}
+	c.loadMu.Lock()
+	defer c.loadMu.Unlock()
+	if rev := g.claim.Load(); rev != 0 {
+		return rev, nil
+	}
+	c.mu.RLock()
+	cur := c.groups[g.name]
+	self, ok := c.selfLocked()
+	c.mu.RUnlock()
+	if (cur != nil && cur != g) || !ok {
+		return 0, fmt.Errorf("group %q: this copy was replaced: %w", g.name, ErrFenced)
+	}
+	rev, prev, err := c.store.ClaimGroup(ctx, g.name, self)
+	if err != nil {
+		return 0, fmt.Errorf("claim group %q: %w", g.name, err)
+	}
+	if prev != nil && prev.ID != self.ID {
+		return 0, fmt.Errorf("group %q was coordinated by node %d: %w", g.name, prev.ID, ErrFenced)
+	}
+	g.claim.Store(rev)
+	return rev, nil
+}
+
+// dropCopy forgets a copy of a group whose claim was replaced: members
+// waiting in it get NOT_COORDINATOR, later requests read the group afresh
+// (or go to its new coordinator).
+func (c *Coordinator) dropCopy(g *group) {
+	c.mu.Lock()
+	if c.groups[g.name] == g {
+		delete(c.groups, g.name)
 	}
 	c.mu.Unlock()
-	for _, g := range added {
-		g.mu.Lock()
-		for _, m := range g.members {
-			g.heartbeat(m)
-		}
-		g.unlock()
+	g.mu.Lock()
+	if g.state != stateDead {
+		g.shutdown()
+		g.state = stateDead
 	}
-	if len(added) > 0 {
-		c.log.Info("took over groups", "groups", len(added))
-	}
-	return nil
+	g.unlock()
+	c.log.Info("group claimed elsewhere; dropped", "group", g.name)
 }
 
 // OwnedGroups returns the names of the groups this coordinator holds in memory.

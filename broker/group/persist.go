@@ -113,8 +113,8 @@ func (g *group) save() { g.saveThen(nil) }
 // authoritative while this coordinator runs; a failure is logged).
 func (g *group) saveThen(then func()) {
 	c, name, state := g.c, g.name, g.encode()
-	c.enqueue(name, func(ctx context.Context) error {
-		return c.store.SaveGroup(ctx, name, state)
+	c.enqueue(g, func(ctx context.Context, rev int64) error {
+		return c.store.SaveGroup(ctx, name, rev, state)
 	}, func(err error) {
 		if err != nil {
 			c.log.Warn("saving group state failed", "group", name, "err", err)

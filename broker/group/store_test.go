@@ -19,8 +19,8 @@ type memStore struct {
 	groups  map[string][]byte
 	owners  map[string]claim // the last claim of each group
 	rev     int64            // last claim revision handed out
-	fail    bool          // every write fails while set
-	delay   time.Duration // every write sleeps this long first
+	fail    bool             // every write fails while set
+	delay   time.Duration    // every write sleeps this long first
 	writes  int
 }
 

@@ -113,10 +113,13 @@ func (p *seqProducer) runRate(ctx context.Context, rate int, flushWait time.Dura
 	sent := 0
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
+	// ctx only ends the sending: records still in flight then are not
+	// failed by it, the flush below waits for them.
+	rctx := context.WithoutCancel(ctx)
 	for ctx.Err() == nil {
 		due := int(time.Since(start).Seconds() * float64(rate))
 		for ; sent < due && ctx.Err() == nil; sent++ {
-			p.produce(ctx, int32(sent%int(p.parts)))
+			p.produce(rctx, int32(sent%int(p.parts)))
 		}
 		select {
 		case <-ctx.Done():

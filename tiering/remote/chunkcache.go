@@ -27,8 +27,9 @@ type chunkEntry struct {
 	advised bool // the kernel was asked to read it ahead
 }
 
-// fetchFunc fetches one chunk's bytes.
-type fetchFunc func(ctx context.Context) ([]byte, error)
+// fetchFunc fetches one chunk's bytes into a buffer with one reference,
+// the caller's.
+type fetchFunc func(ctx context.Context) (*chunkBuf, error)
 
 // chunkCache is the chunk cache: the most recent chunks in memory
 // (memChunks) and every chunk it has room for on disk, one file per chunk
@@ -38,12 +39,14 @@ type fetchFunc func(ctx context.Context) ([]byte, error)
 // disk chunk opens its file and reads it with ReadAt; eviction unlinks
 // files, which readers that already opened them can still read (POSIX), so
 // entries need no pinning. Fetches of one chunk are shared (singleflight).
+// Chunk buffers come from a pool and are counted (see chunkbuf.go).
 type chunkCache struct {
 	dir      string
 	capacity int64
 	m        *metrics
 	mem      *memChunks
-	fetches  *flight[chunkKey, []byte]
+	fetches  *flight[chunkKey, *chunkBuf]
+	bufs     *bufPool
 	seq      atomic.Uint64
 
 	mu      sync.Mutex
@@ -55,7 +58,7 @@ type chunkCache struct {
 
 const chunkSuffix = ".chunk"
 
-func newChunkCache(ctx context.Context, dir string, capacity, memBytes, pendingBytes int64, m *metrics, wg *sync.WaitGroup) (*chunkCache, error) {
+func newChunkCache(ctx context.Context, dir string, chunkSize, capacity, memBytes, pendingBytes int64, m *metrics, wg *sync.WaitGroup) (*chunkCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("remote: chunk cache dir: %w", err)
 	}
@@ -75,9 +78,12 @@ func newChunkCache(ctx context.Context, dir string, capacity, memBytes, pendingB
 	m.cacheBytes.Set(0)
 	c := &chunkCache{
 		dir: dir, capacity: capacity, m: m, mem: newMemChunks(memBytes),
-		fetches: newFlight[chunkKey, []byte](wg),
+		fetches: newFlight[chunkKey, *chunkBuf](wg),
+		bufs:    newBufPool(alignUp(int(chunkSize)), maxFreeBufs(chunkSize)),
 		entries: map[chunkKey]*list.Element{}, lru: list.New(),
 	}
+	c.fetches.share = (*chunkBuf).retain
+	c.fetches.drop = (*chunkBuf).release
 	c.w.init(pendingBytes)
 	wg.Add(1)
 	go func() {
@@ -87,15 +93,25 @@ func newChunkCache(ctx context.Context, dir string, capacity, memBytes, pendingB
 	return c, nil
 }
 
+// maxFreeBufs is how many free chunk buffers the pool keeps: up to
+// freeBufBytes of them.
+func maxFreeBufs(chunkSize int64) int {
+	return int(min(64, max(4, freeBufBytes/chunkSize)))
+}
+
+// freeBufBytes bounds the free chunk buffers kept for reuse.
+const freeBufBytes = 64 << 20
+
 func (c *chunkCache) path(k chunkKey) string {
 	h := sha256.Sum256([]byte(k.object))
 	return filepath.Join(c.dir, fmt.Sprintf("%s-%d%s", hex.EncodeToString(h[:16]), k.index, chunkSuffix))
 }
 
-// chunkView is one chunk's bytes: in memory (data) or an open cache file.
+// chunkView is one chunk's bytes: a referenced buffer or an open cache
+// file. close releases either.
 type chunkView struct {
-	data []byte
-	f    *os.File
+	buf *chunkBuf
+	f   *os.File
 }
 
 // readAt fills p from the chunk at off.
@@ -104,16 +120,20 @@ func (v chunkView) readAt(p []byte, off int64) error {
 		_, err := v.f.ReadAt(p, off)
 		return err
 	}
-	if off+int64(len(p)) > int64(len(v.data)) {
-		return fmt.Errorf("read of [%d,+%d) past the chunk's %d bytes", off, len(p), len(v.data))
+	data := v.buf.data
+	if off+int64(len(p)) > int64(len(data)) {
+		return fmt.Errorf("read of [%d,+%d) past the chunk's %d bytes", off, len(p), len(data))
 	}
-	copy(p, v.data[off:])
+	copy(p, data[off:])
 	return nil
 }
 
 func (v chunkView) close() {
 	if v.f != nil {
 		_ = v.f.Close()
+	}
+	if v.buf != nil {
+		v.buf.release()
 	}
 }
 
@@ -123,15 +143,15 @@ func (v chunkView) close() {
 // hit/miss metrics (read-ahead does not). The caller closes the view.
 func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc, count bool) (v chunkView, fetched bool, err error) {
 	for attempt := 0; attempt < 3; attempt++ {
-		if data, ok := c.mem.get(k); ok {
+		if buf, ok := c.mem.get(k); ok {
 			if count {
 				c.m.cacheHits.Inc()
 				c.m.memHits.Inc()
 			}
-			return chunkView{data: data}, false, nil
+			return chunkView{buf: buf}, false, nil
 		}
 		c.mu.Lock()
-		data, pending := c.w.pendingData(k)
+		buf, pending := c.w.pendingData(k, true)
 		el, ok := c.entries[k]
 		if ok {
 			c.lru.MoveToFront(el)
@@ -142,7 +162,7 @@ func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc
 				c.m.cacheHits.Inc()
 				c.m.memHits.Inc()
 			}
-			return chunkView{data: data}, false, nil
+			return chunkView{buf: buf}, false, nil
 		}
 		if !ok {
 			break
@@ -162,25 +182,26 @@ func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc
 	if count {
 		c.m.cacheMisses.Inc()
 	}
-	data, started, err := c.fetches.do(ctx, root, k, func(ctx context.Context) ([]byte, error) {
-		data, err := fetch(ctx)
+	buf, started, err := c.fetches.do(ctx, root, k, func(ctx context.Context) (*chunkBuf, error) {
+		buf, err := fetch(ctx)
 		if err != nil {
 			return nil, err
 		}
-		c.add(k, data)
-		return data, nil
+		c.add(k, buf)
+		return buf, nil
 	})
 	if err != nil {
 		return chunkView{}, started, err
 	}
-	return chunkView{data: data}, started, nil
+	return chunkView{buf: buf}, started, nil
 }
 
-// add keeps a fetched chunk in memory and queues it for the disk.
-func (c *chunkCache) add(k chunkKey, data []byte) {
-	c.mem.put(k, data)
+// add keeps a fetched chunk in memory and queues it for the disk (each
+// taking its own reference).
+func (c *chunkCache) add(k chunkKey, buf *chunkBuf) {
+	c.mem.put(k, buf)
 	c.mu.Lock()
-	queued := c.w.enqueue(k, data)
+	queued := c.w.enqueue(k, buf)
 	c.mu.Unlock()
 	if !queued {
 		c.m.cacheWriteDrops.Inc()
@@ -220,7 +241,7 @@ func (c *chunkCache) contains(k chunkKey) bool {
 	}
 	c.mu.Lock()
 	_, ok := c.entries[k]
-	_, pending := c.w.pendingData(k)
+	_, pending := c.w.pendingData(k, false)
 	c.mu.Unlock()
 	return ok || pending || c.fetches.running(k)
 }
@@ -235,7 +256,7 @@ func (c *chunkCache) prepare(k chunkKey) bool {
 	}
 	c.mu.Lock()
 	el, ok := c.entries[k]
-	_, pending := c.w.pendingData(k)
+	_, pending := c.w.pendingData(k, false)
 	var path string
 	if ok && !pending && !el.Value.(*chunkEntry).advised {
 		el.Value.(*chunkEntry).advised = true

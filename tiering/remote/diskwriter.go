@@ -12,8 +12,10 @@ import (
 // diskWriter is the queue of fetched chunks waiting to be written to the
 // on-disk cache by the cache's single writer goroutine (writeLoop). It is
 // bounded by bytes: a chunk that does not fit is not cached on disk (the
-// memory copy still serves it; a later read fetches it again). Its fields
-// are guarded by chunkCache.mu.
+// memory copy still serves it; a later read fetches it again). A pending
+// chunk holds a reference to its buffer until written or dropped, and the
+// writer holds its own while writing. Its fields are guarded by
+// chunkCache.mu.
 type diskWriter struct {
 	max     int64
 	bytes   int64
@@ -23,8 +25,8 @@ type diskWriter struct {
 }
 
 type pendingChunk struct {
-	key  chunkKey
-	data []byte
+	key chunkKey
+	buf *chunkBuf
 }
 
 func (w *diskWriter) init(maxBytes int64) {
@@ -33,18 +35,20 @@ func (w *diskWriter) init(maxBytes int64) {
 	w.wake = make(chan struct{}, 1)
 }
 
-// enqueue queues a chunk unless the queue is full or holds it already.
-func (w *diskWriter) enqueue(k chunkKey, data []byte) bool {
+// enqueue queues a chunk, taking a reference to b (the caller holds one),
+// unless the queue is full or holds it already.
+func (w *diskWriter) enqueue(k chunkKey, b *chunkBuf) bool {
 	if _, ok := w.pending[k]; ok {
 		return true
 	}
-	if w.bytes+int64(len(data)) > w.max {
+	if w.bytes+int64(len(b.data)) > w.max {
 		return false
 	}
-	p := &pendingChunk{key: k, data: data}
+	b.retain(1)
+	p := &pendingChunk{key: k, buf: b}
 	w.pending[k] = p
 	w.queue = append(w.queue, p)
-	w.bytes += int64(len(data))
+	w.bytes += int64(len(b.data))
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -52,23 +56,28 @@ func (w *diskWriter) enqueue(k chunkKey, data []byte) bool {
 	return true
 }
 
-// pendingData returns a queued (or being written) chunk's bytes.
-func (w *diskWriter) pendingData(k chunkKey) ([]byte, bool) {
+// pendingData returns a queued (or being written) chunk's buffer, with a
+// reference for the caller when retain is set.
+func (w *diskWriter) pendingData(k chunkKey, retain bool) (*chunkBuf, bool) {
 	p, ok := w.pending[k]
 	if !ok {
 		return nil, false
 	}
-	return p.data, true
+	if retain {
+		p.buf.retain(1)
+	}
+	return p.buf, true
 }
 
-// next takes the oldest queued chunk; it stays pending (readable) until
-// done.
+// next takes the oldest queued chunk, with a reference for the writer
+// (released after the write); it stays pending (readable) until done.
 func (w *diskWriter) next() (*pendingChunk, bool) {
 	for len(w.queue) > 0 {
 		p := w.queue[0]
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
 		if w.pending[p.key] == p {
+			p.buf.retain(1)
 			return p, true
 		}
 	}
@@ -83,7 +92,8 @@ func (w *diskWriter) done(p *pendingChunk) bool {
 		return false
 	}
 	delete(w.pending, p.key)
-	w.bytes -= int64(len(p.data))
+	w.bytes -= int64(len(p.buf.data))
+	p.buf.release()
 	return true
 }
 
@@ -93,7 +103,8 @@ func (w *diskWriter) dropObject(object string) {
 	for k, p := range w.pending {
 		if k.object == object {
 			delete(w.pending, k)
-			w.bytes -= int64(len(p.data))
+			w.bytes -= int64(len(p.buf.data))
+			p.buf.release()
 		}
 	}
 }
@@ -117,11 +128,13 @@ func (c *chunkCache) writeLoop(ctx context.Context) {
 			}
 		}
 		path := c.path(p.key)
-		err := c.writeFile(path, p.data)
+		err := c.writeFile(path, p.buf.data)
+		size := int64(len(p.buf.data))
+		p.buf.release() // the writer's reference
 		c.mu.Lock()
 		wanted := c.w.done(p)
 		if err == nil && wanted {
-			c.commitLocked(p.key, path, int64(len(p.data)))
+			c.commitLocked(p.key, path, size)
 		}
 		c.mu.Unlock()
 		if err != nil {

@@ -14,27 +14,27 @@ func TestDiskWriterQueue(t *testing.T) {
 	var w diskWriter
 	w.init(10)
 	a, b, c := chunkKey{"a", 0}, chunkKey{"b", 0}, chunkKey{"a", 1}
-	if !w.enqueue(a, make([]byte, 4)) || !w.enqueue(b, make([]byte, 4)) {
+	if !w.enqueue(a, newChunkBuf(make([]byte, 4))) || !w.enqueue(b, newChunkBuf(make([]byte, 4))) {
 		t.Fatal("enqueue under the bound refused")
 	}
-	if !w.enqueue(a, make([]byte, 4)) || w.bytes != 8 {
+	if !w.enqueue(a, newChunkBuf(make([]byte, 4))) || w.bytes != 8 {
 		t.Fatalf("re-enqueue of a queued chunk: %d bytes queued, want 8", w.bytes)
 	}
-	if w.enqueue(c, make([]byte, 4)) {
+	if w.enqueue(c, newChunkBuf(make([]byte, 4))) {
 		t.Fatal("enqueue over the bound accepted")
 	}
 	p, ok := w.next()
 	if !ok || p.key != a {
 		t.Fatalf("next = %v, %v; want chunk a", p, ok)
 	}
-	if _, ok := w.pendingData(a); !ok {
+	if _, ok := w.pendingData(a, false); !ok {
 		t.Fatal("a chunk being written is not readable from the queue")
 	}
 	w.dropObject("a")
 	if w.done(p) {
 		t.Fatal("a write of an invalidated chunk is still wanted")
 	}
-	if _, ok := w.pendingData(a); ok || w.bytes != 4 {
+	if _, ok := w.pendingData(a, false); ok || w.bytes != 4 {
 		t.Fatalf("after invalidation: a pending %v, %d bytes queued", ok, w.bytes)
 	}
 	p, ok = w.next()
@@ -91,14 +91,14 @@ func TestFetchedChunkInMemoryThenOnDisk(t *testing.T) {
 
 func TestMemChunksBound(t *testing.T) {
 	c := newMemChunks(10)
-	c.put(chunkKey{"a", 0}, make([]byte, 4))
-	c.put(chunkKey{"a", 1}, make([]byte, 4))
+	c.put(chunkKey{"a", 0}, newChunkBuf(make([]byte, 4)))
+	c.put(chunkKey{"a", 1}, newChunkBuf(make([]byte, 4)))
 	c.get(chunkKey{"a", 0}) // a/1 is now the least recently used
-	c.put(chunkKey{"b", 0}, make([]byte, 4))
+	c.put(chunkKey{"b", 0}, newChunkBuf(make([]byte, 4)))
 	if c.contains(chunkKey{"a", 1}) || !c.contains(chunkKey{"a", 0}) || !c.contains(chunkKey{"b", 0}) {
 		t.Fatal("eviction did not take the least recently used chunk")
 	}
-	c.put(chunkKey{"big", 0}, make([]byte, 11))
+	c.put(chunkKey{"big", 0}, newChunkBuf(make([]byte, 11)))
 	if c.contains(chunkKey{"big", 0}) {
 		t.Fatal("a chunk larger than the bound was kept")
 	}

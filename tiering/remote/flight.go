@@ -14,12 +14,20 @@ type flight[K comparable, V any] struct {
 	wg    *sync.WaitGroup
 	mu    sync.Mutex
 	calls map[K]*flightCall[V]
+
+	// share, if set, gives a successful result n more references (one
+	// per waiter), and drop releases one: the result's own reference once
+	// shared, or the one of a waiter that gave up.
+	share func(v V, n int32)
+	drop  func(v V)
 }
 
 type flightCall[V any] struct {
-	done chan struct{}
-	val  V
-	err  error
+	done     chan struct{}
+	val      V
+	err      error
+	waiters  int32 // callers that will take the result; guarded by flight.mu
+	finished bool  // guarded by flight.mu
 }
 
 func newFlight[K comparable, V any](wg *sync.WaitGroup) *flight[K, V] {
@@ -37,18 +45,34 @@ func (f *flight[K, V]) do(ctx, root context.Context, key K, fn func(context.Cont
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
-			c.val, c.err = fn(root)
+			val, err := fn(root)
 			f.mu.Lock()
+			c.val, c.err = val, err
 			delete(f.calls, key)
+			c.finished = true
+			if err == nil && f.share != nil && c.waiters > 0 {
+				f.share(val, c.waiters)
+			}
 			f.mu.Unlock()
 			close(c.done)
+			if err == nil && f.drop != nil {
+				f.drop(val)
+			}
 		}()
 	}
+	c.waiters++
 	f.mu.Unlock()
 	select {
 	case <-c.done:
 		return c.val, !shared, c.err
 	case <-ctx.Done():
+		f.mu.Lock()
+		if !c.finished {
+			c.waiters--
+		} else if c.err == nil && f.drop != nil {
+			f.drop(c.val)
+		}
+		f.mu.Unlock()
 		var zero V
 		return zero, !shared, ctx.Err()
 	}

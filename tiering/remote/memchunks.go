@@ -9,8 +9,8 @@ import (
 // fetched or read chunks. A freshly fetched chunk is served from here while
 // the chunk cache writes it to disk in the background, so a cold read never
 // waits for (or pays CPU on the fetch path for) a disk write, and never
-// reads back a chunk it has just fetched. Chunk buffers are immutable once
-// added, so readers may keep slices of them after eviction.
+// reads back a chunk it has just fetched. Each entry holds a reference to
+// its buffer, released on eviction; get gives the caller its own.
 type memChunks struct {
 	capacity int64
 
@@ -21,16 +21,17 @@ type memChunks struct {
 }
 
 type memChunk struct {
-	key  chunkKey
-	data []byte
+	key chunkKey
+	buf *chunkBuf
 }
 
 func newMemChunks(capacity int64) *memChunks {
 	return &memChunks{capacity: capacity, entries: map[chunkKey]*list.Element{}, lru: list.New()}
 }
 
-// get returns the chunk's bytes if it is held.
-func (c *memChunks) get(k chunkKey) ([]byte, bool) {
+// get returns the chunk's buffer, with a reference for the caller, if it
+// is held.
+func (c *memChunks) get(k chunkKey) (*chunkBuf, bool) {
 	if c.capacity <= 0 {
 		return nil, false
 	}
@@ -41,13 +42,16 @@ func (c *memChunks) get(k chunkKey) ([]byte, bool) {
 		return nil, false
 	}
 	c.lru.MoveToFront(el)
-	return el.Value.(*memChunk).data, true
+	b := el.Value.(*memChunk).buf
+	b.retain(1)
+	return b, true
 }
 
-// put adds (or replaces) a chunk, evicting the least recently used ones
-// over capacity. A chunk larger than the capacity is not kept.
-func (c *memChunks) put(k chunkKey, data []byte) {
-	if int64(len(data)) > c.capacity {
+// put adds (or replaces) a chunk, taking a reference to b (the caller
+// holds one), evicting the least recently used ones over capacity. A chunk
+// larger than the capacity is not kept.
+func (c *memChunks) put(k chunkKey, b *chunkBuf) {
+	if int64(len(b.data)) > c.capacity {
 		return
 	}
 	c.mu.Lock()
@@ -55,8 +59,9 @@ func (c *memChunks) put(k chunkKey, data []byte) {
 	if el, ok := c.entries[k]; ok {
 		c.removeLocked(el)
 	}
-	c.entries[k] = c.lru.PushFront(&memChunk{key: k, data: data})
-	c.used += int64(len(data))
+	b.retain(1)
+	c.entries[k] = c.lru.PushFront(&memChunk{key: k, buf: b})
+	c.used += int64(len(b.data))
 	for c.used > c.capacity {
 		c.removeLocked(c.lru.Back())
 	}
@@ -66,7 +71,8 @@ func (c *memChunks) removeLocked(el *list.Element) {
 	e := el.Value.(*memChunk)
 	c.lru.Remove(el)
 	delete(c.entries, e.key)
-	c.used -= int64(len(e.data))
+	c.used -= int64(len(e.buf.data))
+	e.buf.release()
 }
 
 // dropObject forgets every chunk of object.

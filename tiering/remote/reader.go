@@ -62,7 +62,7 @@ func New(cfg Config, bucket objstore.Bucket, manifest Manifest, logger *slog.Log
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.metas = newMetaCache(cfg.IndexCacheBytes, &r.wg)
-	if r.chunks, err = newChunkCache(r.ctx, cfg.CacheDir, cfg.CacheBytes, max(cfg.MemCacheBytes, 0), cfg.CacheWriteQueueBytes, r.m, &r.wg); err != nil {
+	if r.chunks, err = newChunkCache(r.ctx, cfg.CacheDir, cfg.ChunkSize, cfg.CacheBytes, max(cfg.MemCacheBytes, 0), cfg.CacheWriteQueueBytes, r.m, &r.wg); err != nil {
 		r.cancel()
 		return nil, err
 	}
@@ -380,16 +380,21 @@ func (r *Reader) readAt(ctx context.Context, seg Segment, off int64, dst []byte)
 }
 
 // chunkFetch returns the fetch of chunk idx of seg's object with one ranged
-// GET, read straight into a buffer of the chunk's size.
+// GET, read straight into a pooled buffer of the chunk's size (with room
+// for the padding of a direct write to the disk cache).
 func (r *Reader) chunkFetch(seg Segment, idx int64) fetchFunc {
-	return func(ctx context.Context) ([]byte, error) {
+	return func(ctx context.Context) (*chunkBuf, error) {
 		off := idx * r.cfg.ChunkSize
 		want := min(r.cfg.ChunkSize, seg.Size-off)
 		if want <= 0 {
 			return nil, corruptErr(seg.Object, "chunk %d past the object's %d bytes", idx, seg.Size)
 		}
-		// Room for the padding of a direct write to the disk cache.
-		return r.getRangeInto(ctx, "chunk", seg.Object, off, make([]byte, want, alignUp(int(want))))
+		buf := r.chunks.bufs.get(int(want))
+		if _, err := r.getRangeInto(ctx, "chunk", seg.Object, off, buf.data); err != nil {
+			buf.release()
+			return nil, err
+		}
+		return buf, nil
 	}
 }
 

@@ -91,6 +91,24 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.DataDir == "" {
+		dir, err := os.MkdirTemp("", "strata-data-*")
+		if err != nil {
+			return nil, fmt.Errorf("harness: temp data dir: %w", err)
+		}
+		opts.DataDir = dir
+	}
+	// A free port can be taken by another process between FreePort and the
+	// broker's bind (tests run in parallel): retry on fresh ports then.
+	for attempt := 1; ; attempt++ {
+		b, err := startOnFreePorts(ctx, bin, opts)
+		if err == nil || attempt == 3 || !bindRace(err, opts.DataDir) {
+			return b, err
+		}
+	}
+}
+
+func startOnFreePorts(ctx context.Context, bin string, opts Options) (*Broker, error) {
 	kport, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -98,13 +116,6 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 	hport, err := FreePort()
 	if err != nil {
 		return nil, err
-	}
-	if opts.DataDir == "" {
-		dir, err := os.MkdirTemp("", "strata-data-*")
-		if err != nil {
-			return nil, fmt.Errorf("harness: temp data dir: %w", err)
-		}
-		opts.DataDir = dir
 	}
 	kafka := "127.0.0.1:" + strconv.Itoa(kport)
 	httpAddr := "127.0.0.1:" + strconv.Itoa(hport)
@@ -121,6 +132,16 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// bindRace reports whether a failed start was a listener losing its port.
+func bindRace(err error, dataDir string) bool {
+	if strings.Contains(err.Error(), "address already in use") {
+		return true
+	}
+	log, _ := os.ReadFile(filepath.Join(dataDir, LogFileName))
+	tail := log[max(0, len(log)-4096):]
+	return strings.Contains(string(tail), "address already in use")
 }
 
 // launch starts the process described by b and waits for readiness.

@@ -185,5 +185,39 @@ func (c *Cluster) CreateTopic(ctx context.Context, topic string, partitions int3
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	return c.WaitTopic(ctx, topic, FullyReplicated(partitions, int(rf)))
+	st, err := c.WaitTopic(ctx, topic, FullyReplicated(partitions, int(rf)))
+	if err != nil {
+		return st, err
+	}
+	// Every broker's topic view is fed by its own etcd watch: wait until
+	// all of them know the topic, so requests to any broker (group
+	// commits check the topic) see it.
+	for {
+		missing := c.brokersMissing(ctx, topic, partitions)
+		if missing == nil {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("harness: topic %s unknown to brokers %v: %w", topic, missing, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// brokersMissing lists the running brokers whose Metadata does not show
+// topic with all its partitions.
+func (c *Cluster) brokersMissing(ctx context.Context, topic string, partitions int32) []int32 {
+	var missing []int32
+	for i, b := range c.Brokers {
+		if b == nil || !b.Running() {
+			continue
+		}
+		resp, err := BrokerMetadata(ctx, b.Addr, topic)
+		ok := err == nil && len(resp.Topics) == 1 && resp.Topics[0].ErrorCode == 0 && len(resp.Topics[0].Partitions) == int(partitions)
+		if !ok {
+			missing = append(missing, c.NodeID(i))
+		}
+	}
+	return missing
 }

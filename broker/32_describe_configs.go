@@ -67,7 +67,7 @@ func handleDescribeConfigs(b *Broker, c *conn, kreq kmsg.Request) reply {
 		}
 		switch rr.ResourceType {
 		case resourceTopic:
-			t := b.topicByName(rr.ResourceName)
+			t := b.topicFresh(c.ctx, rr.ResourceName)
 			if t == nil {
 				sr.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				break

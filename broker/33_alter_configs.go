@@ -67,7 +67,7 @@ func (b *Broker) alterTopicConfigs(c *conn, typ kmsg.ConfigResourceType, name st
 	default:
 		return kerr.InvalidRequest.Code, "unsupported resource type"
 	}
-	t := b.topicByName(name)
+	t := b.topicFresh(c.ctx, name)
 	if t == nil {
 		return kerr.UnknownTopicOrPartition.Code, "topic " + name + " does not exist"
 	}

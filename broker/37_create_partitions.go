@@ -37,7 +37,7 @@ func handleCreatePartitions(b *Broker, c *conn, kreq kmsg.Request) reply {
 			st.ErrorMessage = &msg
 			b.log.Info("create partitions refused", "topic", rt.Topic, "code", code, "reason", msg, "client", c.clientID)
 		}
-		t := b.topicByName(rt.Topic)
+		t := b.topicFresh(c.ctx, rt.Topic)
 		switch {
 		case seen[rt.Topic] > 1:
 			fail(kerr.InvalidRequest.Code, "duplicate topic in request")

@@ -56,7 +56,7 @@ func handleAlterPartitionReassignments(b *Broker, c *conn, kreq kmsg.Request) re
 	for _, rt := range req.Topics {
 		st := kmsg.NewAlterPartitionAssignmentsResponseTopic()
 		st.Topic = rt.Topic
-		t := b.topicByName(rt.Topic)
+		t := b.topicFresh(c.ctx, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewAlterPartitionAssignmentsResponseTopicPartition()
 			sp.Partition = rp.Partition

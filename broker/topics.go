@@ -398,3 +398,20 @@ func splitHostPort(addr string) (string, int32) {
 	p, _ := strconv.Atoi(port)
 	return host, int32(p)
 }
+
+// topicFresh is topicByName for admin requests: a topic this broker's
+// watch has not delivered yet (just created through another broker) is
+// read from etcd and published, so the request does not fail with
+// UNKNOWN_TOPIC_OR_PARTITION while the watch catches up.
+func (b *Broker) topicFresh(ctx context.Context, name string) *topic {
+	if t := b.topicByName(name); t != nil {
+		return t
+	}
+	mt, err := b.meta.GetTopic(ctx, name)
+	if err != nil {
+		return nil
+	}
+	b.applyMu.Lock()
+	defer b.applyMu.Unlock()
+	return b.addTopic(mt)
+}

@@ -41,8 +41,7 @@ func handleListOffsets(b *Broker, c *conn, kreq kmsg.Request) reply {
 				sp.ErrorCode = b.notHostedCode(b.topicByName(rt.Topic), rp.Partition)
 			case !b.isLeader(p):
 				sp.ErrorCode = notLeaderCode
-			case req.Version >= 4 && p.checkLeaderEpoch(rp.CurrentLeaderEpoch) != 0:
-				sp.ErrorCode = p.checkLeaderEpoch(rp.CurrentLeaderEpoch)
+			case req.Version >= 4 && epochRefused(p, rp.CurrentLeaderEpoch, &sp.ErrorCode):
 			default:
 				sp.LeaderEpoch = p.currentLeaderEpoch()
 				b.listOffset(p, rp.Timestamp, &sp)

@@ -35,8 +35,7 @@ func handleOffsetForLeaderEpoch(b *Broker, c *conn, kreq kmsg.Request) reply {
 				sp.ErrorCode = b.notHostedCode(b.topicByName(rt.Topic), rp.Partition)
 			case !b.isLeader(p):
 				sp.ErrorCode = notLeaderCode
-			case p.checkLeaderEpoch(rp.CurrentLeaderEpoch) != 0:
-				sp.ErrorCode = p.checkLeaderEpoch(rp.CurrentLeaderEpoch)
+			case epochRefused(p, rp.CurrentLeaderEpoch, &sp.ErrorCode):
 			default:
 				sp.LeaderEpoch, sp.EndOffset = p.log.EndOffsetForEpoch(rp.LeaderEpoch)
 				if sp.LeaderEpoch < 0 {

@@ -197,7 +197,7 @@ func (b *Broker) shutdown() {
 	}
 	b.wg.Wait()
 	b.groups.Close()
-	b.untrackMovedLeaderships()
+	b.untrackReplicatedPartitions()
 	b.stopTiering()
 	b.closeLogs()
 	if b.sessStop != nil {

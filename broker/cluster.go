@@ -37,6 +37,14 @@ func (v *clusterView) state(id metastore.PartitionID) (metastore.PartitionState,
 	return st, ok
 }
 
+// putLocked stores st unless a newer revision of it is already known.
+// Caller holds mu.
+func (v *clusterView) putLocked(st metastore.PartitionState) {
+	if old, ok := v.states[st.ID()]; !ok || old.Revision <= st.Revision {
+		v.states[st.ID()] = st
+	}
+}
+
 // liveBrokers are the registered brokers, sorted by node id.
 func (b *Broker) liveBrokers() []metastore.BrokerInfo {
 	b.view.mu.RLock()
@@ -185,10 +193,7 @@ func (b *Broker) applyStates(changed []metastore.PartitionState, deleted []metas
 		delete(b.view.states, id)
 	}
 	for _, st := range changed {
-		if old, ok := b.view.states[st.ID()]; ok && old.Revision > st.Revision {
-			continue
-		}
-		b.view.states[st.ID()] = st
+		b.view.putLocked(st)
 	}
 	b.view.mu.Unlock()
 	b.applyMu.Lock()
@@ -203,9 +208,7 @@ func (b *Broker) applyStates(changed []metastore.PartitionState, deleted []metas
 // applyPartitionState applies a state this broker wrote itself.
 func (b *Broker) applyPartitionState(st metastore.PartitionState) {
 	b.view.mu.Lock()
-	if old, ok := b.view.states[st.ID()]; !ok || old.Revision < st.Revision {
-		b.view.states[st.ID()] = st
-	}
+	b.view.putLocked(st)
 	b.view.mu.Unlock()
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()

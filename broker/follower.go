@@ -93,11 +93,11 @@ func (b *Broker) markFollowerUploads() {
 	}
 }
 
-// untrackMovedLeaderships leaves to the final flush at shutdown only the
+// untrackReplicatedPartitions leaves to the final flush at shutdown only the
 // partitions this broker is the sole replica of: others have replicas that
 // hold the data, the next leader uploads it, and our commits could be
 // fenced by its epoch once our watches have stopped.
-func (b *Broker) untrackMovedLeaderships() {
+func (b *Broker) untrackReplicatedPartitions() {
 	for _, p := range b.allPartitions() {
 		st, ok := b.view.state(metastore.PartitionID{TopicID: p.t.id, Partition: p.id})
 		if !ok || len(st.Replicas) > 1 || st.Leader != b.cfg.NodeID || st.LeaderEpoch != p.currentLeaderEpoch() {

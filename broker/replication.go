@@ -329,6 +329,12 @@ func (p *partition) checkLeaderEpoch(epoch int32) int16 {
 	return 0
 }
 
+// epochRefused runs checkLeaderEpoch once, storing a refusal in *code.
+func epochRefused(p *partition, epoch int32, code *int16) bool {
+	*code = p.checkLeaderEpoch(epoch)
+	return *code != 0
+}
+
 // replicaFetch handles one partition of a follower's fetch on the leader:
 // a diverging last fetched epoch is answered in sp (the follower truncates
 // and retries); otherwise the follower's progress is recorded.

@@ -144,22 +144,20 @@ func (b *Broker) untrackUpload(p *partition) {
 	}
 }
 
-// detachRemote stops uploading a deleted topic's partitions, then removes
-// their manifest entries and, after that, their objects.
-func (b *Broker) detachRemote(t *topic, parts []*partition) {
+// detachRemote removes the manifest entries of every partition of a
+// deleted topic (hosted here or not) and, after that, their objects. The
+// partitions' uploads were stopped by removeTopicLocal.
+func (b *Broker) detachRemote(mt metastore.Topic) {
 	if b.tier == nil {
 		return
-	}
-	for _, p := range parts {
-		b.tier.up.Untrack(tieredPartition{p})
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		for _, p := range parts {
-			removed, err := b.meta.DeleteSegments(ctx, t.id, p.id, math.MaxInt64)
+		for id := range mt.Partitions {
+			removed, err := b.meta.DeleteSegments(ctx, mt.ID, id, math.MaxInt64)
 			if err != nil {
-				b.log.Warn("tiering: delete manifest entries of deleted topic", "topic", t.name, "partition", p.id, "err", err)
+				b.log.Warn("tiering: delete manifest entries of deleted topic", "topic", mt.Name, "partition", id, "err", err)
 				continue
 			}
 			for _, seg := range removed {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -315,16 +314,17 @@ var errReplicationFactor = errors.New("invalid replication factor")
 // deletes its logs, its remote segments and committed offsets. Other
 // brokers drop their replicas when their topic watch sees it go.
 func (b *Broker) deleteTopic(ctx context.Context, name string) error {
-	if _, err := b.meta.DeleteTopic(ctx, name); err != nil {
+	// Looked up first: this broker's own topic watch may unpublish it as
+	// soon as the metastore delete lands.
+	t := b.topicByName(name)
+	mt, err := b.meta.DeleteTopic(ctx, name)
+	if err != nil {
 		return err
 	}
-	if t := b.topicByName(name); t != nil {
-		b.mu.RLock()
-		parts := slices.Clone(t.parts)
-		b.mu.RUnlock()
+	if t != nil {
 		b.removeTopicLocal(t)
-		b.detachRemote(t, slices.DeleteFunc(parts, func(p *partition) bool { return p == nil }))
 	}
+	b.detachRemote(mt)
 	b.log.Info("deleted topic", "topic", name)
 	return nil
 }

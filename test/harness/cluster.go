@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // ClusterBucket is the MinIO bucket a cluster's brokers share.
@@ -141,6 +143,9 @@ func StartClusterContext(ctx context.Context, dir string, opts ClusterOptions) (
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := c.WaitBrokers(ctx); err != nil {
+		return nil, err
+	}
 	ok = true
 	return c, nil
 }
@@ -216,8 +221,32 @@ func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 			t.Errorf("stop cluster: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("cluster log tails:\n%s", c.LogTails(40))
+			reportLogs(t, c)
 		}
 	})
 	return c
+}
+
+// reportLogs writes every process's log tail to a file that outlives the
+// test (CI output keeps only its end) and logs the path with the last lines
+// of each broker, so the test's own failure message stays near the end.
+func reportLogs(t testing.TB, c *Cluster) {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "strata-test-logs")
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.log", name, time.Now().Format("150405.000")))
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		err = os.WriteFile(path, []byte(c.LogTails(400)), 0o644)
+	}
+	if err != nil {
+		path = fmt.Sprintf("(not written: %v)", err)
+	}
+	var s string
+	for i, b := range c.Brokers {
+		if b != nil {
+			s += fmt.Sprintf("--- broker %d (%s) ---\n%s\n", i+1, b.Addr, b.LogTail(8))
+		}
+	}
+	t.Logf("cluster log tails (400 lines of every process in %s):\n%s", path, s)
 }

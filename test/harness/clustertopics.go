@@ -221,3 +221,55 @@ func (c *Cluster) brokersMissing(ctx context.Context, topic string, partitions i
 	}
 	return missing
 }
+
+// WaitBrokers waits until every running broker's Metadata lists every
+// running broker: each broker's view of the others comes from its own etcd
+// watch, so a request that needs the whole cluster (CreateTopics at RF 3)
+// can otherwise reach a broker that does not yet know a peer that just
+// started.
+func (c *Cluster) WaitBrokers(ctx context.Context) error {
+	for {
+		want := 0
+		for _, b := range c.Brokers {
+			if b != nil && b.Running() {
+				want++
+			}
+		}
+		var lagging []string
+		for i, b := range c.Brokers {
+			if b == nil || !b.Running() {
+				continue
+			}
+			n, err := brokersKnown(ctx, b.Addr)
+			if err != nil || n != want {
+				lagging = append(lagging, fmt.Sprintf("broker %d knows %d of %d (err %v)", c.NodeID(i), n, want, err))
+			}
+		}
+		if lagging == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("harness: brokers do not see each other: %s: %w", strings.Join(lagging, "; "), ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// brokersKnown is how many brokers the broker at addr lists in Metadata.
+func brokersKnown(ctx context.Context, addr string) (int, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RequestRetries(0), kgo.DialTimeout(2*time.Second))
+	if err != nil {
+		return 0, fmt.Errorf("harness: client: %w", err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{} // none: only the brokers
+	resp, err := cl.SeedBrokers()[0].Request(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	return len(resp.(*kmsg.MetadataResponse).Brokers), nil
+}

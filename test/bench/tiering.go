@@ -234,25 +234,42 @@ func (e *tieringEnv) coldPhases(ctx context.Context, dataDir string, res *tierin
 		})
 	}
 	res.Reference.OK, res.Reference.Err = err == nil, err
-	for _, pass := range []struct {
+	type pass struct {
+		name    string
 		m       *measured[consumeResult]
 		fetched *int64
-	}{{&res.Cold, &res.BucketReadCold}, {&res.Warm, &res.BucketReadWarm}} {
+		read    func(ctx context.Context, addr, topic string, maxDur time.Duration) (consumeResult, error)
+		restart bool // first restart strata with a fresh, empty cache
+	}
+	var ignored int64
+	passes := []pass{
+		{"cold", &res.Cold, &res.BucketReadCold, rawConsume, false},
+		{"warm", &res.Warm, &res.BucketReadWarm, rawConsume, false},
+		{"warm, franz-go consumer", &res.WarmDecoded, &ignored, runConsume, false},
+		{"cold, franz-go consumer", &res.ColdDecoded, &ignored, runConsume, true},
+	}
+	for i, ps := range passes {
+		if ps.restart {
+			if err := p.Start(ctx, cache(4+i, bigCache)...); err != nil {
+				ps.m.Err = err
+				continue
+			}
+		}
 		// The broker's own count of bytes it read from the bucket shows the
 		// cold pass really went to MinIO and the warm one did not.
 		before, err0 := scrapeCounter(ctx, p.HTTPAddr, remoteReadMetric)
 		diag := scrapeDiag(ctx, p.HTTPAddr)
-		stopProfile := e.profilePass(ctx, p.HTTPAddr, pass.m == &res.Cold)
-		pass.m.Res, pass.m.Err = runConsume(ctx, p.Addr, topic, 5*time.Minute)
+		stopProfile := e.profilePass(ctx, p.HTTPAddr, ps.name)
+		ps.m.Res, ps.m.Err = ps.read(ctx, p.Addr, topic, 5*time.Minute)
 		stopProfile()
-		e.logDiag(map[bool]string{true: "cold", false: "warm"}[pass.m == &res.Cold], diag, scrapeDiag(ctx, p.HTTPAddr))
-		pass.m.OK = pass.m.Err == nil
+		e.logDiag(ps.name, diag, scrapeDiag(ctx, p.HTTPAddr))
+		ps.m.OK = ps.m.Err == nil
 		after, err1 := scrapeCounter(ctx, p.HTTPAddr, remoteReadMetric)
 		if err := errors.Join(err0, err1); err != nil {
 			res.BucketReadErr = err
 		}
-		*pass.fetched = int64(after - before)
-		log.Info("tiering: strata read done", "cold", pass.m == &res.Cold, "MB/s", pass.m.Res.MBps(), "bucket bytes", *pass.fetched, "err", pass.m.Err)
+		*ps.fetched = int64(after - before)
+		log.Info("tiering: strata read done", "pass", ps.name, "MB/s", ps.m.Res.MBps(), "bucket bytes", *ps.fetched, "err", ps.m.Err)
 	}
 
 	// Latency: a fresh cache far smaller than the data set, so the cold

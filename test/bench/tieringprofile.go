@@ -9,7 +9,7 @@ import (
 )
 
 // tierProfileEnv names a directory: when set, the tiering section takes a
-// CPU profile of strata during the cold and the warm read pass
+// CPU profile of strata during the cold and the warm raw read pass
 // (cold.pprof, warm.pprof there), starting with the pass and lasting
 // tierProfileCold / tierProfileWarm (shorter than the passes at the default
 // data set, so the profiles hold no idle time).
@@ -19,15 +19,16 @@ const (
 	tierProfileWarm = time.Second
 )
 
-// profilePass starts the CPU profile of one read pass if asked for; the
-// returned func waits until it is written.
-func (e *tieringEnv) profilePass(ctx context.Context, httpAddr string, cold bool) func() {
+// profilePass starts the CPU profile of the named read pass if asked for
+// (only "cold" and "warm" are profiled); the returned func waits until it
+// is written.
+func (e *tieringEnv) profilePass(ctx context.Context, httpAddr, pass string) func() {
 	dir := os.Getenv(tierProfileEnv)
-	if dir == "" || httpAddr == "" {
+	if dir == "" || httpAddr == "" || (pass != "cold" && pass != "warm") {
 		return func() {}
 	}
 	name, d := "warm.pprof", tierProfileWarm
-	if cold {
+	if pass == "cold" {
 		name, d = "cold.pprof", tierProfileCold
 	}
 	path := filepath.Join(dir, name)

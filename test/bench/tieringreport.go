@@ -50,8 +50,11 @@ type tieringResult struct {
 	Uploaded  int64 // bytes of segment objects in the bucket before the cold read
 	LocalLeft int64 // bytes of local log left for the cold topic
 	Reference measured[readResult]
-	Cold      measured[consumeResult]
-	Warm      measured[consumeResult]
+	// Cold and Warm are the raw Fetch reader's passes (record-batch
+	// bytes), which the targets use; ColdDecoded and WarmDecoded are a
+	// franz-go consumer's (record key and value bytes), for comparison.
+	Cold, Warm               measured[consumeResult]
+	ColdDecoded, WarmDecoded measured[consumeResult]
 	// BucketReadCold and BucketReadWarm are the bytes strata read from the
 	// bucket during each pass, from its own metrics; BucketReadErr is set
 	// when they could not be scraped.
@@ -87,8 +90,10 @@ func tieringCells(r tieringResult) [][]string {
 		tput("produce acks=1, tiering off", r.ProduceOff.OK, r.ProduceOff.Res.MBps()),
 		tput("produce acks=1, tiering on (MinIO)", r.ProduceOn.OK, r.ProduceOn.Res.MBps()),
 		tput("read "+size+": plain 4 MiB ranged GETs from MinIO", r.Reference.OK, r.Reference.Res.MBps()),
-		tput("read "+size+": strata consumer, cold cache", r.Cold.OK, r.Cold.Res.MBps()),
-		tput("read "+size+": strata consumer, warm cache", r.Warm.OK, r.Warm.Res.MBps()),
+		tput("read "+size+": strata Fetch reader, cold cache", r.Cold.OK, r.Cold.Res.MBps()),
+		tput("read "+size+": strata Fetch reader, warm cache", r.Warm.OK, r.Warm.Res.MBps()),
+		tput("read "+size+": franz-go consumer, cold cache", r.ColdDecoded.OK, r.ColdDecoded.Res.MBps()),
+		tput("read "+size+": franz-go consumer, warm cache", r.WarmDecoded.OK, r.WarmDecoded.Res.MBps()),
 		lat(fmt.Sprintf("produce at %.0f MB/s, no cold reader", r.RatePerSec/1e6), r.LatencyBase),
 		lat(fmt.Sprintf("produce at %.0f MB/s, cold reader active", r.RatePerSec/1e6), r.LatencyCold),
 	}
@@ -160,7 +165,9 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 	fmt.Fprintf(w, "  produce: %d rounds of the load above at acks=1 (summed) into fresh %d-partition topics with segment.bytes %d MiB, --tiering-disable vs tiering on\n",
 		tierProduceRounds, r.Partitions, r.SegmentBytes>>20)
 	fmt.Fprintf(w, "  reads: %d MiB in 1 partition (segment.bytes %d MiB, local.retention.bytes %d MiB), %d MiB in segment objects and %d MiB local when read;\n"+
-		"    strata restarted with an empty chunk cache; strata MB/s count record values, plain GET MB/s whole objects\n",
+		"    strata restarted with an empty chunk cache (again before the franz-go cold pass); the Fetch reader checks each\n"+
+		"    record batch's offsets and CRC-32C and counts batch bytes (as the plain GET counts object bytes) without\n"+
+		"    decoding records; the franz-go consumer decodes every record and counts key and value bytes\n",
 		r.Bytes>>20, r.SegmentBytes>>20, r.LocalRetBytes>>20, r.Uploaded>>20, r.LocalLeft>>20)
 	if r.Cold.OK || r.Warm.OK {
 		if r.BucketReadErr != nil {
@@ -183,6 +190,8 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		{"plain GET read", r.Reference.Err},
 		{"cold read", r.Cold.Err},
 		{"warm read", r.Warm.Err},
+		{"cold read, franz-go", r.ColdDecoded.Err},
+		{"warm read, franz-go", r.WarmDecoded.Err},
 		{"latency, no cold reader", r.LatencyBase.Err},
 		{"latency, cold reader active", r.LatencyCold.Err},
 	} {

@@ -101,7 +101,7 @@ func TestWriteTieringText(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
-	// The table: header and 8 rows, all the same width, names left-aligned.
+	// The table: header and 10 rows, all the same width, names left-aligned.
 	var table []string
 	for _, l := range strings.Split(out, "\n") {
 		if strings.HasSuffix(l, "p999 ms") || (len(table) > 0 && l != "") {
@@ -110,8 +110,8 @@ func TestWriteTieringText(t *testing.T) {
 			break
 		}
 	}
-	if len(table) != 9 {
-		t.Fatalf("got %d table lines, want 9:\n%s", len(table), out)
+	if len(table) != 11 {
+		t.Fatalf("got %d table lines, want 11:\n%s", len(table), out)
 	}
 	for _, l := range table {
 		if len(l) != len(table[0]) {
@@ -120,15 +120,16 @@ func TestWriteTieringText(t *testing.T) {
 	}
 	for _, want := range []string{
 		"read 1024 MiB: plain 4 MiB ranged GETs from MinIO",
-		"read 1024 MiB: strata consumer, warm cache",
+		"read 1024 MiB: strata Fetch reader, warm cache",
+		"read 1024 MiB: franz-go consumer, cold cache",
 		"cold reader during the latency phase",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing row %q", want)
 		}
 	}
-	if f := strings.Fields(table[7]); f[len(f)-4] != "40.0" || f[len(f)-1] != "30.00" {
-		t.Errorf("latency row with a cold reader = %q", table[7])
+	if f := strings.Fields(table[9]); f[len(f)-4] != "40.0" || f[len(f)-1] != "30.00" {
+		t.Errorf("latency row with a cold reader = %q", table[9])
 	}
 }
 
@@ -143,7 +144,7 @@ func TestWriteTieringMarkdown(t *testing.T) {
 		"| tiering | MB/s | p50 ms | p99 ms | p999 ms |\n|---|---:|---:|---:|---:|\n",
 		"| produce acks=1, tiering off | 500.0 |  |  |  |\n",
 		"| read 1024 MiB: plain 4 MiB ranged GETs from MinIO | 600.0 |  |  |  |\n",
-		"| read 1024 MiB: strata consumer, warm cache | n/a |  |  |  |\n",
+		"| read 1024 MiB: strata Fetch reader, warm cache | n/a |  |  |  |\n",
 		"| produce at 50 MB/s, no cold reader | 50.0 | 2.00 | 4.00 | 8.00 |\n",
 		"| cold reader during the latency phase | 200.0 |  |  |  |\n",
 		"note: tiering warm read: consume: got 0 of 10 records\n",

@@ -21,10 +21,9 @@ type chunkKey struct {
 }
 
 type chunkEntry struct {
-	key     chunkKey
-	path    string
-	size    int64
-	advised bool // the kernel was asked to read it ahead
+	key  chunkKey
+	path string
+	size int64
 }
 
 // fetchFunc fetches one chunk's bytes into a buffer with one reference,
@@ -35,10 +34,10 @@ type fetchFunc func(ctx context.Context) (*chunkBuf, error)
 // (memChunks) and every chunk it has room for on disk, one file per chunk
 // under dir, LRU by bytes. A fetched chunk is served from memory at once
 // and written to disk by a single background writer (see diskwriter.go),
-// so cold reads neither wait for nor pay for disk writes. A reader of a
-// disk chunk opens its file and reads it with ReadAt; eviction unlinks
-// files, which readers that already opened them can still read (POSIX), so
-// entries need no pinning. Fetches of one chunk are shared (singleflight).
+// so cold reads neither wait for nor pay for disk writes. A chunk only on
+// disk is read back whole into memory (see load) and served from there;
+// eviction unlinks files, and a load that finds its file gone looks again.
+// Fetches and loads of one chunk are shared (singleflight).
 // Chunk buffers come from a pool and are counted (see chunkbuf.go).
 type chunkCache struct {
 	dir      string
@@ -107,19 +106,13 @@ func (c *chunkCache) path(k chunkKey) string {
 	return filepath.Join(c.dir, fmt.Sprintf("%s-%d%s", hex.EncodeToString(h[:16]), k.index, chunkSuffix))
 }
 
-// chunkView is one chunk's bytes: a referenced buffer or an open cache
-// file. close releases either.
+// chunkView is one chunk's bytes in a referenced buffer; close releases it.
 type chunkView struct {
 	buf *chunkBuf
-	f   *os.File
 }
 
 // readAt fills p from the chunk at off.
 func (v chunkView) readAt(p []byte, off int64) error {
-	if v.f != nil {
-		_, err := v.f.ReadAt(p, off)
-		return err
-	}
 	data := v.buf.data
 	if off+int64(len(p)) > int64(len(data)) {
 		return fmt.Errorf("read of [%d,+%d) past the chunk's %d bytes", off, len(p), len(data))
@@ -129,18 +122,16 @@ func (v chunkView) readAt(p []byte, off int64) error {
 }
 
 func (v chunkView) close() {
-	if v.f != nil {
-		_ = v.f.Close()
-	}
 	if v.buf != nil {
 		v.buf.release()
 	}
 }
 
-// open returns the chunk from memory or disk, fetching it first (or
-// waiting for the fetch in flight) on a miss; fetched says whether this
-// call started a GET. count says whether the lookup counts toward the
-// hit/miss metrics (read-ahead does not). The caller closes the view.
+// open returns the chunk from memory, loading it from disk or fetching it
+// first (or waiting for the load or fetch in flight) when it is not in
+// memory; fetched says whether this call started a GET. count says
+// whether the lookup counts toward the hit/miss metrics (read-ahead does
+// not). The caller closes the view.
 func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc, count bool) (v chunkView, fetched bool, err error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		if buf, ok := c.mem.get(k); ok {
@@ -153,8 +144,10 @@ func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc
 		c.mu.Lock()
 		buf, pending := c.w.pendingData(k, true)
 		el, ok := c.entries[k]
+		var e chunkEntry
 		if ok {
 			c.lru.MoveToFront(el)
+			e = *el.Value.(*chunkEntry)
 		}
 		c.mu.Unlock()
 		if pending {
@@ -167,17 +160,19 @@ func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc
 		if !ok {
 			break
 		}
-		f, err := os.Open(el.Value.(*chunkEntry).path)
+		buf, _, err := c.fetches.do(ctx, root, k, func(context.Context) (*chunkBuf, error) {
+			return c.load(k, e)
+		})
 		if err == nil {
 			if count {
 				c.m.cacheHits.Inc()
 			}
-			return chunkView{f: f}, false, nil
+			return chunkView{buf: buf}, false, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return chunkView{}, false, fmt.Errorf("remote: open cached chunk: %w", err)
+			return chunkView{}, false, fmt.Errorf("remote: read cached chunk: %w", err)
 		}
-		// evicted between lookup and open: look again
+		// evicted between lookup and read: look again
 	}
 	if count {
 		c.m.cacheMisses.Inc()
@@ -194,6 +189,21 @@ func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc
 		return chunkView{}, started, err
 	}
 	return chunkView{buf: buf}, started, nil
+}
+
+// load reads a chunk from its disk file into a pooled buffer (direct I/O
+// where possible: the file was written that way, so it is not in the page
+// cache, and large direct reads run at the device's speed where buffered
+// ones go at the kernel's read-ahead pace) and keeps it in memory, so
+// read-ahead of cached chunks works as it does for fetched ones.
+func (c *chunkCache) load(k chunkKey, e chunkEntry) (*chunkBuf, error) {
+	buf := c.bufs.get(int(e.size))
+	if err := readChunkFile(e.path, buf.data); err != nil {
+		buf.release()
+		return nil, err
+	}
+	c.mem.put(k, buf)
+	return buf, nil
 }
 
 // add keeps a fetched chunk in memory and queues it for the disk (each
@@ -246,27 +256,17 @@ func (c *chunkCache) contains(k chunkKey) bool {
 	return ok || pending || c.fetches.running(k)
 }
 
-// prepare readies a chunk for a read soon: a chunk only on disk (written
-// with direct I/O, so likely not in the page cache) is read ahead into the
-// page cache by the kernel, once per entry. It reports whether the chunk
-// is cached (in memory, on disk or on its way there) or being fetched.
-func (c *chunkCache) prepare(k chunkKey) bool {
+// inMemory reports whether the chunk is in memory (or on its way there:
+// queued for the disk, loading or being fetched), so a read-ahead need
+// not start anything for it.
+func (c *chunkCache) inMemory(k chunkKey) bool {
 	if c.mem.contains(k) {
 		return true
 	}
 	c.mu.Lock()
-	el, ok := c.entries[k]
 	_, pending := c.w.pendingData(k, false)
-	var path string
-	if ok && !pending && !el.Value.(*chunkEntry).advised {
-		el.Value.(*chunkEntry).advised = true
-		path = el.Value.(*chunkEntry).path
-	}
 	c.mu.Unlock()
-	if path != "" {
-		adviseWillNeed(path)
-	}
-	return ok || pending || c.fetches.running(k)
+	return pending || c.fetches.running(k)
 }
 
 // invalidateObject drops every cached chunk of object, in memory, on disk

@@ -1,11 +1,11 @@
 package remote
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"syscall"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // directAlign is the buffer address and length alignment direct I/O
@@ -33,13 +33,21 @@ func openDirect(path string, data []byte) (f *os.File, padded []byte, ok bool) {
 	return f, data[:n], true
 }
 
-// adviseWillNeed asks the kernel to read the file into the page cache in
-// the background (best effort).
-func adviseWillNeed(path string) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
+// readChunkFile fills data with the file at path, which must hold exactly
+// len(data) bytes, with one direct read when data's address and capacity
+// allow it (see openDirect), else a buffered one.
+func readChunkFile(path string, data []byte) error {
+	if len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%directAlign == 0 && alignUp(len(data)) <= cap(data) {
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECT, 0)
+		if err == nil {
+			n, err := readFull(f, data[:alignUp(len(data))])
+			_ = f.Close()
+			if err == nil || !errors.Is(err, syscall.EINVAL) {
+				return sizeCheck(path, n, len(data), err)
+			}
+		} else if errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
-	defer f.Close()
-	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_WILLNEED)
+	return readBuffered(path, data)
 }

@@ -9,5 +9,5 @@ const directAlign = 4096
 // openDirect: direct I/O is only used on Linux.
 func openDirect(string, []byte) (*os.File, []byte, bool) { return nil, nil, false }
 
-// adviseWillNeed: page cache hints are only used on Linux.
-func adviseWillNeed(string) {}
+// readChunkFile reads the chunk file at path into data (buffered).
+func readChunkFile(path string, data []byte) error { return readBuffered(path, data) }

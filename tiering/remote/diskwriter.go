@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -207,3 +208,43 @@ func writeBuffered(path string, data []byte) error {
 
 // alignUp rounds n up to a multiple of directAlign.
 func alignUp(n int) int { return (n + directAlign - 1) &^ (directAlign - 1) }
+
+// readFull reads into p until it is full or the file ends.
+func readFull(f *os.File, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := f.Read(p[n:])
+		n += m
+		if err == io.EOF || (err == nil && m == 0) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// sizeCheck turns a read of n bytes of a chunk file that should hold want
+// into an error unless they match.
+func sizeCheck(path string, n, want int, err error) error {
+	if err != nil {
+		return err
+	}
+	if n != want {
+		return fmt.Errorf("remote: chunk file %s holds %d bytes, want %d", filepath.Base(path), n, want)
+	}
+	return nil
+}
+
+// readBuffered reads the chunk file at path, which must hold len(data)
+// bytes, into data.
+func readBuffered(path string, data []byte) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n, err := readFull(f, data[:cap(data)])
+	return sizeCheck(path, n, len(data), err)
+}

@@ -2,6 +2,8 @@ package remote
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -128,6 +130,19 @@ func TestWriteChunkFile(t *testing.T) {
 		got, err := os.ReadFile(path)
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("%d bytes: file holds %d bytes, equal %v, %v", n, len(got), bytes.Equal(got, data), err)
+		}
+		// Read back the way a load does (direct where aligned), into a
+		// pooled-style buffer and into a tight one.
+		for _, back := range [][]byte{make([]byte, n, alignUp(n)), make([]byte, n)} {
+			if err := readChunkFile(path, back); err != nil || !bytes.Equal(back, data) {
+				t.Fatalf("%d bytes: read back equal %v, %v", n, bytes.Equal(back, data), err)
+			}
+		}
+		if err := readChunkFile(path, make([]byte, n-1, alignUp(n))); err == nil {
+			t.Fatalf("%d bytes: reading it as %d bytes did not fail", n, n-1)
+		}
+		if err := readChunkFile(path+".gone", make([]byte, n, alignUp(n))); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("missing file: err %v, want ErrNotExist", err)
 		}
 	}
 	if runtime.GOOS == "linux" {

@@ -80,11 +80,11 @@ func (r *Reader) readAhead(seg Segment, start, end int64) {
 	}
 }
 
-// startPrefetch fetches chunk idx of seg in the background unless it is
-// cached or in flight (a chunk cached on disk is read ahead by the
-// kernel). It returns false when the read-ahead pool is full.
+// startPrefetch brings chunk idx of seg into memory in the background
+// (loading it from the disk cache or fetching it) unless it is there or on
+// its way. It returns false when the read-ahead pool is full.
 func (r *Reader) startPrefetch(seg Segment, idx int64) bool {
-	if r.chunks.prepare(chunkKey{seg.Object, idx}) {
+	if r.chunks.inMemory(chunkKey{seg.Object, idx}) {
 		return true
 	}
 	select {

@@ -127,6 +127,18 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 		return err
 	}
 	defer lock.Close()
+	// Bind the Kafka and HTTP listeners first: the embedded etcd takes
+	// OS-chosen ports, which must not be the ones asked for here.
+	ln, err := net.Listen("tcp", f.kafkaAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", f.kafkaAddr, err)
+	}
+	defer ln.Close()
+	httpLn, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen http %s: %w", f.httpAddr, err)
+	}
+	defer httpLn.Close()
 	objURL := f.objstore
 	if objURL == "" {
 		objURL = "file://" + filepath.Join(dataDir, "objects")
@@ -174,10 +186,6 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", f.kafkaAddr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", f.kafkaAddr, err)
-	}
 	readyCheck := func(ctx context.Context) error {
 		if err := b.Ready(ctx); err != nil {
 			return err
@@ -195,15 +203,10 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	}
 	br, err := bridge.New(bridge.Config{Brokers: []string{bridgeAddr}, Logger: logger.With("component", "bridge"), Registerer: reg})
 	if err != nil {
-		ln.Close()
 		return fmt.Errorf("http bridge: %w", err)
 	}
 	defer br.Close()
-	httpSrv, err := startHTTP(f.httpAddr, reg, readyCheck, br.Handler(), logger)
-	if err != nil {
-		ln.Close()
-		return err
-	}
+	httpSrv := startHTTP(httpLn, reg, readyCheck, br.Handler(), logger)
 	defer httpSrv.Close()
 
 	errc := make(chan error, 1)
@@ -216,7 +219,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger) error {
 	return nil
 }
 
-func startHTTP(addr string, reg *prometheus.Registry, ready func(context.Context) error, bridgeHandler http.Handler, logger *slog.Logger) (*http.Server, error) {
+func startHTTP(ln net.Listener, reg *prometheus.Registry, ready func(context.Context) error, bridgeHandler http.Handler, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/topics", bridgeHandler)
 	mux.Handle("/topics/", bridgeHandler)
@@ -234,17 +237,14 @@ func startHTTP(addr string, reg *prometheus.Registry, ready func(context.Context
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen http %s: %w", addr, err)
-	}
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server", "err", err)
 		}
 	}()
-	return srv, nil
+	return srv
 }
 
 func tieringConfig(f serveFlags, bucket objstore.Bucket, dataDir string) broker.TieringConfig {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	mc "github.com/minio/minio-go/v7"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // referenceChunk is the size of each ranged GET of the plain reference read.
@@ -113,9 +112,12 @@ func waitTiered(ctx context.Context, s3 *mc.Client, bucket, prefix, dataDir stri
 	}
 }
 
-// coldReader reads topic from the start over and over with one consumer
-// until ctx ends, counting the value bytes it gets: a historical consumer
-// that keeps the cold path busy.
+// coldReader reads partition 0 of topic from the start over and over with
+// the raw Fetch reader until ctx ends, counting the record-batch bytes it
+// gets: a historical consumer that keeps the cold path busy. It runs in
+// the bench process next to the latency producer, so it must not decode
+// records: a decoding consumer's allocations and GC would slow the
+// producer's own goroutines and count as broker latency.
 type coldReader struct {
 	bytes, records atomic.Int64
 	err            atomic.Pointer[error]
@@ -132,35 +134,26 @@ func (c *coldReader) run(ctx context.Context, addr, topic string, total int64) {
 
 // pass reads total records of topic once from offset 0.
 func (c *coldReader) pass(ctx context.Context, addr, topic string, total int64) error {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(addr),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxBytes(64<<20),
-		kgo.FetchMaxPartitionBytes(16<<20),
-		kgo.FetchMaxWait(500*time.Millisecond),
-	)
+	r, err := newRawReader(ctx, addr, topic)
 	if err != nil {
-		return fmt.Errorf("cold reader client: %w", err)
+		return fmt.Errorf("cold reader: %w", err)
 	}
-	defer cl.Close()
-	for got := int64(0); got < total; {
-		fs := cl.PollFetches(ctx)
+	defer r.Close()
+	for next := int64(0); next < total; {
+		b, err := r.fetch(ctx, next)
 		if ctx.Err() != nil {
 			return nil
 		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) {
-			ferr = errors.Join(ferr, fmt.Errorf("cold reader fetch %s/%d: %w", t, p, err))
-		})
-		if ferr != nil {
-			return ferr
+		if err != nil {
+			return fmt.Errorf("cold reader: %w", err)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			got++
-			c.records.Add(1)
-			c.bytes.Add(int64(len(r.Value) + len(r.Key)))
-		})
+		after, n, recs, err := walkBatches(b, next)
+		c.bytes.Add(n)
+		c.records.Add(recs)
+		if err != nil {
+			return fmt.Errorf("cold reader: %w", err)
+		}
+		next = after
 	}
 	return nil
 }

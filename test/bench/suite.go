@@ -163,13 +163,19 @@ func withTimeout(ctx context.Context, d time.Duration, fn func(context.Context) 
 // fetchProfile takes a CPU profile of length d from the broker's
 // /debug/pprof/profile endpoint and writes it to path.
 func fetchProfile(ctx context.Context, httpAddr string, d time.Duration, path string) error {
+	return fetchDebug(ctx, httpAddr, "profile", d, path)
+}
+
+// fetchDebug saves strata's /debug/pprof/<kind> (profile or trace) taken
+// over d to path.
+func fetchDebug(ctx context.Context, httpAddr, kind string, d time.Duration, path string) error {
 	if httpAddr == "" {
 		return fmt.Errorf("broker has no HTTP address")
 	}
 	secs := max(1, int(d.Seconds()))
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", httpAddr, secs)
+	url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", httpAddr, kind, secs)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("profile request: %w", err)

@@ -278,29 +278,31 @@ func (e *tieringEnv) coldPhases(ctx context.Context, dataDir string, res *tierin
 		fail(err)
 		return
 	}
+	baseTimes := watchProduceTimes(ctx, p.HTTPAddr)
 	res.LatencyBase = e.latency(ctx, p.Addr, "base")
+	res.BrokerProduceBase = baseTimes()
 	total, err := topicRecords(ctx, p.Addr, topic)
 	if err != nil {
 		res.LatencyCold.Err = err
 		return
 	}
-	rctx, stopReader := context.WithCancel(ctx)
-	var reader coldReader
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		reader.run(rctx, p.Addr, topic, total)
-	}()
+	reader, err := startColdReaderProc(p.Addr, topic, total)
+	if err != nil {
+		res.LatencyCold.Err = err
+		return
+	}
 	// Let the reader get going before the clock starts.
-	for deadline := time.Now().Add(10 * time.Second); reader.bytes.Load() == 0 && time.Now().Before(deadline) && reader.Err() == nil; {
+	for deadline := time.Now().Add(10 * time.Second); reader.Bytes() == 0 && time.Now().Before(deadline) && reader.Err() == nil; {
 		time.Sleep(50 * time.Millisecond)
 	}
-	before, t0 := reader.bytes.Load(), time.Now()
+	before, t0 := reader.Bytes(), time.Now()
+	stopTrace := e.traceLatency(ctx, p.HTTPAddr)
+	coldTimes := watchProduceTimes(ctx, p.HTTPAddr)
 	res.LatencyCold = e.latency(ctx, p.Addr, "cold")
-	res.ReaderDuring = consumeResult{Bytes: reader.bytes.Load() - before, Elapsed: time.Since(t0)}
-	stopReader()
-	<-readerDone
-	if err := reader.Err(); err != nil {
+	res.BrokerProduceCold = coldTimes()
+	stopTrace()
+	res.ReaderDuring = consumeResult{Bytes: reader.Bytes() - before, Elapsed: time.Since(t0)}
+	if err := reader.Stop(); err != nil {
 		res.LatencyCold.OK = false
 		res.LatencyCold.Err = joinErr(res.LatencyCold.Err, err)
 	} else if res.ReaderDuring.Bytes == 0 {

@@ -216,3 +216,66 @@ func sumMetric(text, name string) (float64, error) {
 	}
 	return sum, nil
 }
+
+// produceSlow is the broker's own count of Produce requests in a phase
+// and of those that took longer than produceSlowBound (arrival to response
+// written, strata_request_duration_seconds), telling the broker's share of
+// a latency tail from the client's and the machine's.
+type produceSlow struct {
+	Requests, Slow float64
+	Err            error
+}
+
+const produceSlowBound = "0.025" // a bucket bound of the histogram, seconds
+
+// scrapeProduceTimes reads the Produce request count and the count at or
+// under produceSlowBound.
+func scrapeProduceTimes(ctx context.Context, httpAddr string) (total, fast float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	var okTotal, okFast bool
+	for _, l := range strings.Split(string(body), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 || !strings.Contains(f[0], `api="Produce"`) {
+			continue
+		}
+		v, perr := strconv.ParseFloat(f[1], 64)
+		if perr != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(f[0], "strata_request_duration_seconds_count{"):
+			total, okTotal = v, true
+		case strings.HasPrefix(f[0], "strata_request_duration_seconds_bucket{") && strings.Contains(f[0], `le="`+produceSlowBound+`"`):
+			fast, okFast = v, true
+		}
+	}
+	if !okTotal || !okFast {
+		return 0, 0, errors.New("strata_request_duration_seconds for Produce not exported")
+	}
+	return total, fast, nil
+}
+
+// watchProduceTimes scrapes before a phase; the returned func scrapes
+// after it and returns the difference.
+func watchProduceTimes(ctx context.Context, httpAddr string) func() produceSlow {
+	t0, f0, err0 := scrapeProduceTimes(ctx, httpAddr)
+	return func() produceSlow {
+		t1, f1, err1 := scrapeProduceTimes(ctx, httpAddr)
+		if err := errors.Join(err0, err1); err != nil {
+			return produceSlow{Err: err}
+		}
+		return produceSlow{Requests: t1 - t0, Slow: (t1 - t0) - (f1 - f0)}
+	}
+}

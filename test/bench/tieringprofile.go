@@ -44,6 +44,26 @@ func (e *tieringEnv) profilePass(ctx context.Context, httpAddr, pass string) fun
 	return func() { <-done }
 }
 
+// traceLatency takes an execution trace of strata (latency.trace) over
+// the first seconds of the latency phase with a cold reader, when
+// tierProfileEnv is set; `go tool trace -pprof=sched` shows where
+// goroutines waited to run.
+func (e *tieringEnv) traceLatency(ctx context.Context, httpAddr string) func() {
+	dir := os.Getenv(tierProfileEnv)
+	if dir == "" || httpAddr == "" {
+		return func() {}
+	}
+	path := filepath.Join(dir, "latency.trace")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := fetchDebug(ctx, httpAddr, "trace", 4*time.Second, path); err != nil {
+			e.o.Log.Warn("tiering: trace", "path", path, "err", err)
+		}
+	}()
+	return func() { <-done }
+}
+
 // remoteDiag are strata's cold-read metrics logged (as deltas) after each
 // read pass with -v, to tell where a slow pass spent its time.
 var remoteDiag = []string{

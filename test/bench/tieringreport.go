@@ -63,6 +63,9 @@ type tieringResult struct {
 
 	LatencyBase, LatencyCold measured[latencyResult]
 	ReaderDuring             consumeResult // what the cold reader read during LatencyCold
+	// BrokerProduceBase and BrokerProduceCold are strata's own Produce
+	// timings in the two latency phases.
+	BrokerProduceBase, BrokerProduceCold produceSlow
 }
 
 var tieringHeader = []string{"tiering", "MB/s", "p50 ms", "p99 ms", "p999 ms"}
@@ -209,6 +212,15 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		if l.m.OK && l.m.Res.AchievedMBps < 0.95*l.m.Res.OfferedMBps {
 			fmt.Fprintf(w, "note: tiering latency, %s: acknowledged only %.1f of %.1f MB/s offered\n",
 				l.name, l.m.Res.AchievedMBps, l.m.Res.OfferedMBps)
+		}
+	}
+	for _, b := range []struct {
+		name string
+		s    produceSlow
+	}{{"no cold reader", r.BrokerProduceBase}, {"cold reader active", r.BrokerProduceCold}} {
+		if b.s.Err == nil && b.s.Requests > 0 {
+			fmt.Fprintf(w, "note: tiering latency, %s: strata took over %s s for %.0f of %.0f Produce requests (%.2f%%, arrival to response written)\n",
+				b.name, produceSlowBound, b.s.Slow, b.s.Requests, 100*b.s.Slow/b.s.Requests)
 		}
 	}
 	ts := tieringTargets(r)

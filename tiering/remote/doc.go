@@ -14,8 +14,10 @@
 // Concurrent readers of one chunk share one GET; a reader that continues
 // where its previous read of an object ended triggers read-ahead of the
 // following chunks, across as many following segments as the read-ahead
-// spans (chunks already on disk are read ahead into the page cache by the
-// kernel). An unpaced read continues into the following segments while
+// spans. A chunk found only on disk is read back whole with direct I/O into
+// a pooled buffer and kept in the memory LRU, read-ahead included, so warm
+// reads run at the device's speed without the kernel's small buffered
+// read-ahead and without filling the page cache. An unpaced read continues into the following segments while
 // their batches fit, so a catch-up consumer gets full responses in one
 // buffer.
 //

@@ -21,12 +21,6 @@ type KafkaGo struct {
 	addr string
 	opts Options // Rack is ignored: kafka-go's Reader sends no rack id with fetches
 	cl   *kafka.Client
-	// tr is the writers' transport. kafka-go refreshes metadata only every
-	// MetadataTTL, never on NOT_LEADER_FOR_PARTITION (segmentio/kafka-go
-	// issues 1221, 1413; the maintainers suggest a lower TTL): with the
-	// default 6 s a writer's retries run out on a stale leader after a
-	// leadership move (e.g. a broker's controlled shutdown).
-	tr *kafka.Transport
 }
 
 // NewKafkaGoWith is NewKafkaGo with options.
@@ -41,16 +35,12 @@ func NewKafkaGoWith(addr string, o Options) (Client, error) {
 
 // NewKafkaGo returns a kafka-go client for addr.
 func NewKafkaGo(addr string) (Client, error) {
-	return &KafkaGo{addr: addr, cl: &kafka.Client{Addr: kafka.TCP(addr), Timeout: 30 * time.Second},
-		tr: &kafka.Transport{MetadataTTL: time.Second}}, nil
+	return &KafkaGo{addr: addr, cl: &kafka.Client{Addr: kafka.TCP(addr), Timeout: 30 * time.Second}}, nil
 }
 
 func (k *KafkaGo) Name() string { return "kafka-go" }
 
-func (k *KafkaGo) Close() error {
-	k.tr.CloseIdleConnections()
-	return nil
-}
+func (k *KafkaGo) Close() error { return nil }
 
 // kgoErr makes a kafka-go kafka.Error anywhere in err's chain match kerr.
 func kgoErr(op string, err error) error {
@@ -174,8 +164,16 @@ func (k *KafkaGo) Produce(ctx context.Context, topic, codec string, recs []Recor
 	if err != nil {
 		return err
 	}
+	// A transport per call: kafka-go refreshes a transport's metadata
+	// only every MetadataTTL (6 s), never on NOT_LEADER_FOR_PARTITION
+	// (segmentio/kafka-go issues 1221, 1413), so the process-wide default
+	// transport could still route to a leader from before a leadership
+	// move (a broker's controlled shutdown) and run out of retries; and a
+	// shared transport's cache can predate a topic just created.
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
 	w := &kafka.Writer{
-		Addr: kafka.TCP(k.addr), Topic: topic, Balancer: recordPartition{}, Transport: k.tr,
+		Addr: kafka.TCP(k.addr), Topic: topic, Balancer: recordPartition{}, Transport: tr,
 		Compression: c, RequiredAcks: kafka.RequireAll,
 		BatchSize: 1000, BatchBytes: 1 << 20, BatchTimeout: 5 * time.Millisecond,
 	}

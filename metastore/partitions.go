@@ -284,6 +284,15 @@ func (s *Store) writePartitionStates(ctx context.Context, what string, states []
 				return nil, err
 			}
 			if stored > st.LeaderEpoch {
+				// A state read before a newer epoch was written: that is a
+				// conflict (re-read and retry), not a fence.
+				if moved, err := s.stateMoved(ctx, stateKeys[i], st.Revision); err != nil {
+					return nil, fmt.Errorf("metastore: %s: %w", what, err)
+				} else if moved && st.Revision == 0 {
+					return nil, fmt.Errorf("metastore: %s: %s: %w", what, st.ID(), createErr)
+				} else if moved {
+					return nil, fmt.Errorf("metastore: %s: %s at revision %d: %w", what, st.ID(), st.Revision, ErrConflict)
+				}
 				return nil, fmt.Errorf("metastore: %s: %s at leader epoch %d, stored %d: %w", what, st.ID(), st.LeaderEpoch, stored, ErrFenced)
 			}
 			cmps = append(cmps, eg)
@@ -439,4 +448,17 @@ func (s *Store) watchPrefix(ctx context.Context, what, prefix string, relist fun
 			return nil
 		}
 	}
+}
+
+// stateMoved reports whether the partition state at key changed since
+// revision (0: whether it was created since it was found absent).
+func (s *Store) stateMoved(ctx context.Context, key string, revision int64) (bool, error) {
+	resp, err := s.cli.Get(ctx, key, clientv3.WithKeysOnly())
+	if err != nil {
+		return false, fmt.Errorf("read partition state: %w", err)
+	}
+	if revision == 0 {
+		return len(resp.Kvs) > 0, nil
+	}
+	return len(resp.Kvs) == 0 || resp.Kvs[0].ModRevision != revision, nil
 }

@@ -51,18 +51,28 @@ func TestClusterScript(t *testing.T) {
 		}
 		return out
 	}
-	kafka, httpPorts, minioPorts := ports(3, false), ports(3, false), ports(2, true)
-	env := append(os.Environ(),
-		"CLUSTER_DIR="+dir,
-		"STRATA_BIN="+strata,
-		"MINIO_BIN="+minio,
-		"KAFKA_PORTS="+strings.Join(kafka, " "),
-		"HTTP_PORTS="+strings.Join(httpPorts, " "),
-		"ETCD_CLIENT_PORTS="+strings.Join(ports(3, false), " "),
-		"ETCD_PEER_PORTS="+strings.Join(ports(3, false), " "),
-		"MINIO_PORT="+minioPorts[0],
-		"MINIO_CONSOLE_PORT="+minioPorts[1],
-	)
+	// Every round but the etcd peer ports (in etcd's member list) gets
+	// fresh ports: a port left free while the cluster is down may be
+	// taken by another test's socket meanwhile (this failed once in CI).
+	peerPorts := strings.Join(ports(3, false), " ")
+	var kafka []string
+	var env []string
+	newPorts := func() {
+		var httpPorts, minioPorts []string
+		kafka, httpPorts, minioPorts = ports(3, false), ports(3, false), ports(2, true)
+		env = append(os.Environ(),
+			"CLUSTER_DIR="+dir,
+			"STRATA_BIN="+strata,
+			"MINIO_BIN="+minio,
+			"KAFKA_PORTS="+strings.Join(kafka, " "),
+			"HTTP_PORTS="+strings.Join(httpPorts, " "),
+			"ETCD_CLIENT_PORTS="+strings.Join(ports(3, false), " "),
+			"ETCD_PEER_PORTS="+peerPorts,
+			"MINIO_PORT="+minioPorts[0],
+			"MINIO_CONSOLE_PORT="+minioPorts[1],
+		)
+	}
+	newPorts()
 	run := func(script string, args ...string) (string, error) {
 		cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts", script)}, args...)...)
 		cmd.Env = env
@@ -94,6 +104,9 @@ func TestClusterScript(t *testing.T) {
 	defer cancel()
 
 	for round := range 2 {
+		if round > 0 {
+			newPorts()
+		}
 		out, err := run("cluster.sh")
 		if err != nil {
 			t.Fatalf("round %d: cluster.sh: %v\n%s", round, err, out)

@@ -130,32 +130,41 @@ func rawConsume(ctx context.Context, addr, topic string, maxDur time.Duration) (
 	}
 	ctx, cancel := context.WithTimeout(ctx, maxDur)
 	defer cancel()
-	r, err := newRawReader(ctx, addr, topic)
-	if err != nil {
-		return consumeResult{}, err
-	}
-	defer r.Close()
 	var res consumeResult
 	start := time.Now()
-	next := int64(0)
-	for next < want {
+	err = readRaw(ctx, addr, topic, want, func(bytes, records int64) {
+		res.Bytes += bytes
+		res.Records += records
+	})
+	res.Elapsed = time.Since(start)
+	if err != nil {
+		return res, fmt.Errorf("raw read: %d of %d records: %w", res.Records, want, err)
+	}
+	return res, nil
+}
+
+// readRaw reads partition 0 of topic from offset 0 up to offset want,
+// reporting each fetch's checked batch bytes and records to got.
+func readRaw(ctx context.Context, addr, topic string, want int64, got func(bytes, records int64)) error {
+	r, err := newRawReader(ctx, addr, topic)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for next := int64(0); next < want; {
 		b, err := r.fetch(ctx, next)
 		if err != nil {
-			res.Elapsed = time.Since(start)
-			return res, fmt.Errorf("raw read: %d of %d records: %w", res.Records, want, err)
+			return err
 		}
 		after, n, recs, err := walkBatches(b, next)
-		res.Bytes += n
-		res.Records += recs
+		got(n, recs)
 		if err != nil {
-			res.Elapsed = time.Since(start)
-			return res, fmt.Errorf("raw read: %w", err)
+			return err
 		}
 		if after == next && len(b) > 0 {
-			return res, errors.New("raw read: a fetch returned no whole batch (a batch above the partition limit?)")
+			return errors.New("a fetch returned no whole batch (a batch above the partition limit?)")
 		}
 		next = after
 	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	return nil
 }

@@ -134,26 +134,15 @@ func (c *coldReader) run(ctx context.Context, addr, topic string, total int64) {
 
 // pass reads total records of topic once from offset 0.
 func (c *coldReader) pass(ctx context.Context, addr, topic string, total int64) error {
-	r, err := newRawReader(ctx, addr, topic)
+	err := readRaw(ctx, addr, topic, total, func(bytes, records int64) {
+		c.bytes.Add(bytes)
+		c.records.Add(records)
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("cold reader: %w", err)
-	}
-	defer r.Close()
-	for next := int64(0); next < total; {
-		b, err := r.fetch(ctx, next)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("cold reader: %w", err)
-		}
-		after, n, recs, err := walkBatches(b, next)
-		c.bytes.Add(n)
-		c.records.Add(recs)
-		if err != nil {
-			return fmt.Errorf("cold reader: %w", err)
-		}
-		next = after
 	}
 	return nil
 }
@@ -169,23 +158,32 @@ func (c *coldReader) Err() error {
 // scrapeCounter sums every series of one metric on a Prometheus text
 // endpoint (http://httpAddr/metrics).
 func scrapeCounter(ctx context.Context, httpAddr, name string) (float64, error) {
+	text, err := scrapeMetrics(ctx, httpAddr)
+	if err != nil {
+		return 0, err
+	}
+	return sumMetric(text, name)
+}
+
+// scrapeMetrics returns strata's /metrics text.
+func scrapeMetrics(ctx context.Context, httpAddr string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
 	if err != nil {
-		return 0, fmt.Errorf("metrics request: %w", err)
+		return "", fmt.Errorf("metrics request: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("get metrics: %w", err)
+		return "", fmt.Errorf("get metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("get metrics: status %s", resp.Status)
+		return "", fmt.Errorf("get metrics: status %s", resp.Status)
 	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, fmt.Errorf("read metrics: %w", err)
+		return "", fmt.Errorf("read metrics: %w", err)
 	}
-	return sumMetric(string(body), name)
+	return string(body), nil
 }
 
 // sumMetric sums the samples of metric name in Prometheus text format.
@@ -231,21 +229,12 @@ const produceSlowBound = "0.025" // a bucket bound of the histogram, seconds
 // scrapeProduceTimes reads the Produce request count and the count at or
 // under produceSlowBound.
 func scrapeProduceTimes(ctx context.Context, httpAddr string) (total, fast float64, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	text, err := scrapeMetrics(ctx, httpAddr)
 	if err != nil {
 		return 0, 0, err
 	}
 	var okTotal, okFast bool
-	for _, l := range strings.Split(string(body), "\n") {
+	for _, l := range strings.Split(text, "\n") {
 		f := strings.Fields(l)
 		if len(f) != 2 || !strings.Contains(f[0], `api="Produce"`) {
 			continue

@@ -62,6 +62,15 @@ func (c *Cluster) Client(opts ...kgo.Opt) (*kgo.Client, error) {
 
 // BrokerMetadata asks the broker at addr (and only it) for topic's metadata.
 func BrokerMetadata(ctx context.Context, addr, topic string) (*kmsg.MetadataResponse, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	return brokerMetadata(ctx, addr, req)
+}
+
+// brokerMetadata sends req to the broker at addr only, without retries.
+func brokerMetadata(ctx context.Context, addr string, req *kmsg.MetadataRequest) (*kmsg.MetadataResponse, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RequestRetries(0), kgo.DialTimeout(2*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("harness: client: %w", err)
@@ -69,10 +78,6 @@ func BrokerMetadata(ctx context.Context, addr, topic string) (*kmsg.MetadataResp
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
 	resp, err := cl.SeedBrokers()[0].Request(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("harness: metadata from %s: %w", addr, err)
@@ -258,18 +263,11 @@ func (c *Cluster) WaitBrokers(ctx context.Context) error {
 
 // brokersKnown is how many brokers the broker at addr lists in Metadata.
 func brokersKnown(ctx context.Context, addr string) (int, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RequestRetries(0), kgo.DialTimeout(2*time.Second))
-	if err != nil {
-		return 0, fmt.Errorf("harness: client: %w", err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	req.Topics = []kmsg.MetadataRequestTopic{} // none: only the brokers
-	resp, err := cl.SeedBrokers()[0].Request(ctx, req)
+	resp, err := brokerMetadata(ctx, addr, req)
 	if err != nil {
 		return 0, err
 	}
-	return len(resp.(*kmsg.MetadataResponse).Brokers), nil
+	return len(resp.Brokers), nil
 }

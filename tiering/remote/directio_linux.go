@@ -19,13 +19,10 @@ const directAlign = 4096
 // more CPU than the whole rest of a cold read. ok is false when it cannot;
 // the caller then writes normally.
 func openDirect(path string, data []byte) (f *os.File, padded []byte, ok bool) {
-	if len(data) == 0 || uintptr(unsafe.Pointer(unsafe.SliceData(data)))%directAlign != 0 {
+	if !directable(data) {
 		return nil, nil, false
 	}
 	n := alignUp(len(data))
-	if n > cap(data) {
-		return nil, nil, false
-	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_DIRECT, 0o644)
 	if err != nil {
 		return nil, nil, false // e.g. tmpfs, which has no direct I/O
@@ -37,7 +34,7 @@ func openDirect(path string, data []byte) (f *os.File, padded []byte, ok bool) {
 // len(data) bytes, with one direct read when data's address and capacity
 // allow it (see openDirect), else a buffered one.
 func readChunkFile(path string, data []byte) error {
-	if len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%directAlign == 0 && alignUp(len(data)) <= cap(data) {
+	if directable(data) {
 		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECT, 0)
 		if err == nil {
 			n, err := readFull(f, data[:alignUp(len(data))])
@@ -50,4 +47,10 @@ func readChunkFile(path string, data []byte) error {
 		}
 	}
 	return readBuffered(path, data)
+}
+
+// directable reports whether data can be the buffer of a direct transfer:
+// aligned, with room for its length rounded up to directAlign.
+func directable(data []byte) bool {
+	return len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%directAlign == 0 && alignUp(len(data)) <= cap(data)
 }

@@ -147,3 +147,21 @@ func TestStartT(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFreePortBelowEphemeralRange(t *testing.T) {
+	lo := ephemeralLow()
+	seen := map[int]bool{}
+	for range 50 {
+		p, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p < freePortLow || p >= lo {
+			t.Fatalf("port %d outside [%d, %d): an outgoing connection could take it", p, freePortLow, lo)
+		}
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+	}
+}

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -13,13 +18,70 @@ import (
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// It is chosen below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), so the outgoing connections of other
+// processes (other tests, etcd peers, MinIO) cannot take it between now
+// and the moment the caller's server binds it, as a port from
+// "127.0.0.1:0" could. A port is never handed out twice by one process.
 func FreePort() (int, error) {
+	lo := ephemeralLow()
+	for range 200 {
+		p := freePortLow + rand.IntN(lo-freePortLow)
+		if !claimPort(p) {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p, nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("harness: free port: %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePortLow is the lowest port FreePort picks: above the well-known
+// and most registered service ports.
+const freePortLow = 20000
+
+var (
+	portsMu   sync.Mutex
+	portsUsed = map[int]bool{}
+)
+
+// claimPort records p as handed out; false if it already was.
+func claimPort(p int) bool {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	if portsUsed[p] {
+		return false
+	}
+	portsUsed[p] = true
+	return true
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// if it cannot be read or leaves no room below it).
+func ephemeralLow() int {
+	const fallback = 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return fallback
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return fallback
+	}
+	lo, err := strconv.Atoi(f[0])
+	if err != nil || lo < freePortLow+1000 {
+		return fallback
+	}
+	return lo
 }
 
 // Ping does one Kafka ApiVersions round trip against addr.

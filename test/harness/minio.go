@@ -281,11 +281,14 @@ func (m *Minio) CreateBucket(ctx context.Context, name string) error {
 // the host has IPv6 loopback at all).
 func freeDualStackPort() (int, error) {
 	for range 20 {
-		ln4, err := net.Listen("tcp4", "127.0.0.1:0")
+		port, err := FreePort() // below the ephemeral range, see FreePort
 		if err != nil {
-			return 0, fmt.Errorf("harness: free port: %w", err)
+			return 0, err
 		}
-		port := ln4.Addr().(*net.TCPAddr).Port
+		ln4, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
 		ln6, err := net.Listen("tcp6", "[::1]:"+strconv.Itoa(port))
 		if err == nil {
 			ln6.Close()

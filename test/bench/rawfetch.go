@@ -1,16 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"net"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -28,51 +29,96 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// rawReader reads one partition from offset 0 with Fetch requests.
+// rawReader reads partition 0 of one topic over its own connection with
+// Fetch v12 requests, one response buffer reused, and keeps one request
+// ahead: as soon as a response is in it asks for the data after it, then
+// checks the batches it got while the broker prepares the next, as
+// consumers' prefetching does (franz-go, librdkafka).
 type rawReader struct {
-	cl      *kgo.Client
-	topic   string
-	topicID [16]byte
+	nc    net.Conn
+	br    *bufio.Reader
+	topic string
+	corr  int32
+	req   []byte // encoding scratch
+	buf   []byte // the last response
+	stop  func() bool
 }
+
+const rawFetchVersion = 12 // topic names; flexible (request header v2)
 
 func newRawReader(ctx context.Context, addr, topic string) (*rawReader, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("raw reader client: %w", err)
+		return nil, fmt.Errorf("raw reader: %w", err)
 	}
-	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
-	if err == nil {
-		err = md.Topics[topic].Err
-	}
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("raw reader metadata of %s: %w", topic, err)
-	}
-	return &rawReader{cl: cl, topic: topic, topicID: md.Topics[topic].ID}, nil
+	r := &rawReader{nc: nc, br: bufio.NewReaderSize(nc, 1<<20), topic: topic}
+	r.stop = context.AfterFunc(ctx, func() { nc.Close() })
+	return r, nil
 }
 
-func (r *rawReader) Close() { r.cl.Close() }
+func (r *rawReader) Close() {
+	r.stop()
+	r.nc.Close()
+}
 
-// fetch asks for partition 0 at offset and returns its record batches.
-func (r *rawReader) fetch(ctx context.Context, offset int64) ([]byte, error) {
+// send asks for partition 0 at offset.
+func (r *rawReader) send(offset int64) error {
 	req := kmsg.NewPtrFetchRequest()
+	req.Version = rawFetchVersion
 	req.ReplicaID = -1
 	req.MaxWaitMillis = int32(rawFetchMaxWait / time.Millisecond)
 	req.MinBytes = 1
 	req.MaxBytes = rawFetchMaxBytes
 	req.SessionEpoch = -1
 	t := kmsg.NewFetchRequestTopic()
-	t.Topic, t.TopicID = r.topic, r.topicID
+	t.Topic = r.topic
 	p := kmsg.NewFetchRequestTopicPartition()
 	p.Partition, p.FetchOffset, p.PartitionMaxBytes = 0, offset, rawFetchMaxPartBytes
 	p.CurrentLeaderEpoch, p.LogStartOffset = -1, -1
 	t.Partitions = append(t.Partitions, p)
 	req.Topics = append(req.Topics, t)
-	kresp, err := r.cl.Request(ctx, req)
-	if err != nil {
+	r.corr++
+	const clientID = "strata-bench-raw"
+	b := append(r.req[:0], 0, 0, 0, 0) // size, set below
+	b = binary.BigEndian.AppendUint16(b, uint16(req.Key()))
+	b = binary.BigEndian.AppendUint16(b, uint16(req.Version))
+	b = binary.BigEndian.AppendUint32(b, uint32(r.corr))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(clientID)))
+	b = append(b, clientID...)
+	b = append(b, 0) // no tagged fields
+	b = req.AppendTo(b)
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	r.req = b
+	if _, err := r.nc.Write(b); err != nil {
+		return fmt.Errorf("fetch at %d: %w", offset, err)
+	}
+	return nil
+}
+
+// recv reads the next response and returns its record batches (valid
+// until the next recv).
+func (r *rawReader) recv(offset int64) ([]byte, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
 		return nil, fmt.Errorf("fetch at %d: %w", offset, err)
 	}
-	resp := kresp.(*kmsg.FetchResponse)
+	size := int(int32(binary.BigEndian.Uint32(hdr[:4])))
+	if corr := int32(binary.BigEndian.Uint32(hdr[4:])); corr != r.corr || size < 5 {
+		return nil, fmt.Errorf("fetch at %d: response of %d bytes for correlation id %d, want %d", offset, size, corr, r.corr)
+	}
+	if cap(r.buf) < size-4 {
+		r.buf = make([]byte, size-4)
+	}
+	r.buf = r.buf[:size-4]
+	if _, err := io.ReadFull(r.br, r.buf); err != nil {
+		return nil, fmt.Errorf("fetch at %d: %w", offset, err)
+	}
+	resp := kmsg.NewPtrFetchResponse()
+	resp.Version = rawFetchVersion
+	if err := resp.ReadFrom(r.buf[1:]); err != nil || r.buf[0] != 0 { // r.buf[0]: no header tags
+		return nil, fmt.Errorf("fetch at %d: undecodable response (%v)", offset, err)
+	}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
 		return nil, fmt.Errorf("fetch at %d: %w", offset, err)
 	}
@@ -84,6 +130,24 @@ func (r *rawReader) fetch(ctx context.Context, offset int64) ([]byte, error) {
 		return nil, fmt.Errorf("fetch at %d: %w", offset, err)
 	}
 	return rp.RecordBatches, nil
+}
+
+// nextOffset is the offset after the last whole batch in b (next if none):
+// only the headers are read, so the next fetch can go out before b is
+// checked.
+func nextOffset(b []byte, next int64) int64 {
+	for len(b) >= 27 {
+		size := 12 + int64(int32(binary.BigEndian.Uint32(b[8:12])))
+		if size < 27 || size > int64(len(b)) {
+			break
+		}
+		base := int64(binary.BigEndian.Uint64(b[0:8]))
+		if last := base + int64(int32(binary.BigEndian.Uint32(b[23:27]))); last >= next {
+			next = last + 1
+		}
+		b = b[size:]
+	}
+	return next
 }
 
 // walkBatches checks the whole record batches in b, which must start at
@@ -151,10 +215,18 @@ func readRaw(ctx context.Context, addr, topic string, want int64, got func(bytes
 		return err
 	}
 	defer r.Close()
+	if err := r.send(0); err != nil {
+		return ctxErr(ctx, err)
+	}
 	for next := int64(0); next < want; {
-		b, err := r.fetch(ctx, next)
+		b, err := r.recv(next)
 		if err != nil {
-			return err
+			return ctxErr(ctx, err)
+		}
+		if ahead := nextOffset(b, next); ahead < want {
+			if err := r.send(ahead); err != nil {
+				return ctxErr(ctx, err)
+			}
 		}
 		after, n, recs, err := walkBatches(b, next)
 		got(n, recs)
@@ -167,4 +239,12 @@ func readRaw(ctx context.Context, addr, topic string, want int64, got func(bytes
 		next = after
 	}
 	return nil
+}
+
+// ctxErr prefers the context's error to the closed connection it causes.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }

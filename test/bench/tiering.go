@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	mc "github.com/minio/minio-go/v7"
@@ -29,7 +30,9 @@ const (
 	remoteReadMetric = "strata_remote_read_bytes_total"
 	// tierProduceRounds measured produce rounds per broker, summed: one
 	// 1 GiB round lasts about a second here, too short to trust alone.
-	tierProduceRounds = 2
+	tierProduceRounds = 4
+	// uploadBacklogMetric is strata's count of sealed bytes not yet uploaded.
+	uploadBacklogMetric = "strata_tiering_upload_backlog_bytes"
 )
 
 // tieringOptions are the tiering section's inputs.
@@ -87,50 +90,130 @@ func runTiering(ctx context.Context, o tieringOptions) tieringResult {
 		"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_REGION=us-east-1",
 	}}
 
-	res.ProduceOff = e.produceOnce(ctx, filepath.Join(dir, "off"), &res.ProduceOffRounds, "--tiering-disable")
-	res.ProduceOn = e.produceOnce(ctx, filepath.Join(dir, "on"), &res.ProduceOnRounds, "--objstore", e.objstoreURL("tput"))
+	e.produceBoth(ctx, filepath.Join(dir, "produce"), &res)
 	e.coldPhases(ctx, filepath.Join(dir, "cold"), &res)
 	res.Elapsed = time.Since(start)
 	return res
 }
 
-// produceOnce starts a strata with flags, warms it up briefly, runs the
-// main section's acks=1 throughput phase once into a topic with small
-// segments, and stops it.
-func (e *tieringEnv) produceOnce(ctx context.Context, dataDir string, rounds *[]produceResult, flags ...string) measured[produceResult] {
+// produceBoth starts one strata with tiering off and one with it on and
+// runs the main section's acks=1 throughput phase tierProduceRounds times
+// on each, alternating (off, on, on, off, ...), into fresh topics with
+// small segments. Every round starts from the same machine state: the
+// previous "on" round's deferred uploads have drained (the wait is
+// recorded, not hidden) and sync(2) has written back every dirty page, so
+// a round does not pay for the writeback of the rounds before it (without
+// this, each 1 GiB round after the first ran at half speed, on or off).
+func (e *tieringEnv) produceBoth(ctx context.Context, dir string, res *tieringResult) {
 	log := e.o.Log
+	off, err := e.startProduceProc(ctx, filepath.Join(dir, "off"), "--tiering-disable")
+	if err != nil {
+		res.ProduceOff, res.ProduceOn = measure(produceResult{}, err), measure(produceResult{}, err)
+		return
+	}
+	defer off.stop(log)
+	// A short idle roll lets the backlog reach zero after a round (the
+	// active segments too), so the drain wait has an end to wait for.
+	on, err := e.startProduceProc(ctx, filepath.Join(dir, "on"), "--objstore", e.objstoreURL("tput"), "--tiering-idle-roll", "1s")
+	if err != nil {
+		res.ProduceOn = measure(produceResult{}, err)
+		return
+	}
+	defer on.stop(log)
+	var offSum, onSum produceResult
+	var offErr, onErr error
+	type side struct {
+		p      *strataProc
+		name   string
+		sum    *produceResult
+		rounds *[]produceResult
+		err    *error
+	}
+	offSide := side{off.p, "off", &offSum, &res.ProduceOffRounds, &offErr}
+	onSide := side{on.p, "on", &onSum, &res.ProduceOnRounds, &onErr}
+	for round := range tierProduceRounds {
+		// ABBA order (off, on, on, off, ...): a drift over the phase (the
+		// first rounds of a run are the fastest here) falls on both sides.
+		pair := []side{offSide, onSide}
+		if round%2 == 1 {
+			pair = []side{onSide, offSide}
+		}
+		for _, side := range pair {
+			if *side.err != nil {
+				continue
+			}
+			drain, err := waitUploadsDrained(ctx, on.p.HTTPAddr, 3*time.Minute)
+			if err != nil {
+				*side.err = err
+				continue
+			}
+			if drain > 0 {
+				res.UploadDrains = append(res.UploadDrains, drain)
+			}
+			syscall.Sync()
+			pres, err := e.produceTopic(ctx, side.p.Addr, fmt.Sprintf("round%d", round), e.o.Load, false)
+			log.Info("tiering: produced", "tiering", side.name, "round", round, "bytes", pres.Bytes, "MB/s", pres.MBps(), "err", err)
+			*side.rounds = append(*side.rounds, pres)
+			side.sum.Records += pres.Records
+			side.sum.Bytes += pres.Bytes
+			side.sum.Failed += pres.Failed
+			side.sum.Elapsed += pres.Elapsed
+			*side.err = err
+		}
+	}
+	if drain, err := waitUploadsDrained(ctx, on.p.HTTPAddr, 3*time.Minute); err == nil && drain > 0 {
+		res.UploadDrains = append(res.UploadDrains, drain)
+	}
+	res.ProduceOff, res.ProduceOn = measure(offSum, offErr), measure(onSum, onErr)
+}
+
+// produceProc is a strata of the produce phase.
+type produceProc struct{ p *strataProc }
+
+// startProduceProc starts a strata with flags and warms it up briefly.
+func (e *tieringEnv) startProduceProc(ctx context.Context, dataDir string, flags ...string) (produceProc, error) {
 	p, err := newStrataProc(dataDir, e.env)
 	if err != nil {
-		return measure(produceResult{}, err)
+		return produceProc{}, err
 	}
 	if err := p.Start(ctx, flags...); err != nil {
-		return measure(produceResult{}, err)
+		return produceProc{}, err
 	}
-	defer func() {
-		if err := p.Stop(); err != nil {
-			log.Warn("tiering: stop", "err", err)
-		}
-	}()
-	cfg := e.o.Load
-	warm := cfg
-	warm.MaxBytes, warm.MaxDuration = min(cfg.MaxBytes, 256<<20), 3*time.Second
+	warm := e.o.Load
+	warm.MaxBytes, warm.MaxDuration = min(warm.MaxBytes, 256<<20), 3*time.Second
 	if pres, err := e.produceTopic(ctx, p.Addr, "warm-up", warm, true); err != nil {
-		log.Warn("tiering: warm-up", "flags", flags, "bytes", pres.Bytes, "err", err)
+		e.o.Log.Warn("tiering: warm-up", "flags", flags, "bytes", pres.Bytes, "err", err)
 	}
-	var sum produceResult
-	for round := range tierProduceRounds {
-		pres, err := e.produceTopic(ctx, p.Addr, fmt.Sprintf("round%d", round), cfg, false)
-		log.Info("tiering: produced", "flags", flags, "round", round, "bytes", pres.Bytes, "MB/s", pres.MBps(), "err", err)
-		*rounds = append(*rounds, pres)
-		sum.Records += pres.Records
-		sum.Bytes += pres.Bytes
-		sum.Failed += pres.Failed
-		sum.Elapsed += pres.Elapsed
-		if err != nil {
-			return measure(sum, err)
+	return produceProc{p}, nil
+}
+
+func (pp produceProc) stop(log *slog.Logger) {
+	if err := pp.p.Stop(); err != nil {
+		log.Warn("tiering: stop", "err", err)
+	}
+}
+
+// waitUploadsDrained waits until strata's upload backlog is empty and
+// returns how long that took (0 if it already was).
+func waitUploadsDrained(ctx context.Context, httpAddr string, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	for first := true; ; first = false {
+		n, err := scrapeCounter(ctx, httpAddr, uploadBacklogMetric)
+		if err == nil && n == 0 {
+			if first {
+				return 0, nil
+			}
+			return time.Since(start), nil
+		}
+		if time.Since(start) > limit {
+			return time.Since(start), fmt.Errorf("uploads did not drain in %s (%s %.0f, err %v)", limit, uploadBacklogMetric, n, err)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Since(start), ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return measure(sum, nil)
 }
 
 // produceTopic runs the throughput phase with cfg into a fresh topic with

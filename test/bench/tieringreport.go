@@ -46,6 +46,9 @@ type tieringResult struct {
 	ProduceOff, ProduceOn measured[produceResult]
 	// ProduceOffRounds and ProduceOnRounds are the rounds summed above.
 	ProduceOffRounds, ProduceOnRounds []produceResult
+	// UploadDrains are the waits, before the next round, for the uploads
+	// an "on" round deferred while produce was busy.
+	UploadDrains []time.Duration
 
 	Uploaded  int64 // bytes of segment objects in the bucket before the cold read
 	LocalLeft int64 // bytes of local log left for the cold topic
@@ -165,7 +168,8 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		return
 	}
 	fmt.Fprintf(w, "tiering: strata with a MinIO bucket on loopback (s3 backend); section took %s\n", r.Elapsed.Round(time.Second))
-	fmt.Fprintf(w, "  produce: %d rounds of the load above at acks=1 (summed) into fresh %d-partition topics with segment.bytes %d MiB, --tiering-disable vs tiering on\n",
+	fmt.Fprintf(w, "  produce: %d rounds of the load above at acks=1 (summed) into fresh %d-partition topics with segment.bytes %d MiB, --tiering-disable vs tiering on,\n"+
+		"    in ABBA order (off, on, on, off, ...), each round after sync(2) and after the previous round's uploads drained\n",
 		tierProduceRounds, r.Partitions, r.SegmentBytes>>20)
 	fmt.Fprintf(w, "  reads: %d MiB in 1 partition (segment.bytes %d MiB, local.retention.bytes %d MiB), %d MiB in segment objects and %d MiB local when read;\n"+
 		"    strata restarted with an empty chunk cache (again before the franz-go cold pass); the Fetch reader checks each\n"+
@@ -204,6 +208,13 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 	}
 	if len(r.ProduceOffRounds)+len(r.ProduceOnRounds) > 0 {
 		fmt.Fprintf(w, "note: tiering produce MB/s per round: off %s; on %s\n", roundsMBps(r.ProduceOffRounds), roundsMBps(r.ProduceOnRounds))
+	}
+	if len(r.UploadDrains) > 0 {
+		parts := make([]string, len(r.UploadDrains))
+		for i, d := range r.UploadDrains {
+			parts[i] = d.Round(100 * time.Millisecond).String()
+		}
+		fmt.Fprintf(w, "note: tiering produce: uploads deferred while produce was busy drained %s after each \"on\" round\n", strings.Join(parts, ", "))
 	}
 	for _, l := range []struct {
 		name string

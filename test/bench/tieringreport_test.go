@@ -87,7 +87,7 @@ func TestWriteTieringText(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"section took 2m30s",
-		"2 rounds of the load above at acks=1 (summed) into fresh 16-partition topics with segment.bytes 8 MiB",
+		"4 rounds of the load above at acks=1 (summed) into fresh 16-partition topics with segment.bytes 8 MiB",
 		"strata read 1030 MiB from the bucket in the cold pass, 0 MiB in the warm pass (strata_remote_read_bytes_total)",
 		"1024 MiB in 1 partition (segment.bytes 8 MiB, local.retention.bytes 8 MiB), 1020 MiB in segment objects and 12 MiB local",
 		"64 MiB chunk cache",

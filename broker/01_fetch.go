@@ -111,15 +111,17 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	for _, fp := range parts {
 		if fp.errCode == 0 && (fp.remote != nil || fp.p != nil && b.isRemoteRead(fp.p, fp.offset)) {
 			rep, done := later()
+			bufs := b.fetchBufs.newSet()
+			rep.release = bufs.release
 			go func() {
-				b.fillFetch(c.ctx, req, resp, parts)
+				b.fillFetch(c.ctx, req, resp, parts, bufs)
 				b.fetchSent(resp, parts)
 				done(resp)
 			}()
 			return rep
 		}
 	}
-	if n, hasErr := b.fillFetch(c.ctx, req, resp, parts); hasErr || n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 {
+	if n, hasErr := b.fillFetch(c.ctx, req, resp, parts, nil); hasErr || n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 {
 		b.fetchSent(resp, parts)
 		return now(resp)
 	}
@@ -145,7 +147,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 		for {
 			select {
 			case <-deadline.C:
-				b.fillFetch(c.ctx, req, resp, parts)
+				b.fillFetch(c.ctx, req, resp, parts, nil)
 				b.fetchSent(resp, parts)
 				done(resp)
 				return
@@ -158,7 +160,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 						fp.p.addWaiter(wakeup) // re-arm before reading so no append is missed
 					}
 				}
-				if n, hasErr := b.fillFetch(c.ctx, req, resp, parts); hasErr || n >= int(req.MinBytes) {
+				if n, hasErr := b.fillFetch(c.ctx, req, resp, parts, nil); hasErr || n >= int(req.MinBytes) {
 					b.fetchSent(resp, parts)
 					done(resp)
 					return
@@ -171,7 +173,9 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 
 // fillFetch (re)reads every partition into resp and returns the number of
 // record bytes and whether any partition carries an error.
-func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *kmsg.FetchResponse, parts []fetchPart) (int, bool) {
+// bufs, if not nil, lends the buffers remote reads fill (released after
+// the response is written).
+func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *kmsg.FetchResponse, parts []fetchPart, bufs *fetchBufSet) (int, bool) {
 	budget := int(req.MaxBytes)
 	if budget <= 0 || budget > int(b.cfg.FetchMaxBytes) {
 		budget = int(b.cfg.FetchMaxBytes)
@@ -196,7 +200,7 @@ func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *km
 			if limit <= 0 {
 				continue
 			}
-			if b.fillRemoteOnly(ctx, fp, sp, limit); sp.ErrorCode != 0 {
+			if b.fillRemoteOnly(ctx, fp, sp, limit, bufs); sp.ErrorCode != 0 {
 				hasErr = true
 			}
 			total += len(sp.RecordBatches)
@@ -220,7 +224,7 @@ func (b *Broker) fillFetch(ctx context.Context, req *kmsg.FetchRequest, resp *km
 		if fp.offset >= bound || fp.preferred >= 0 || limit <= 0 {
 			continue
 		}
-		data, err := b.readAt(ctx, fp.p, fp.offset, limit)
+		data, err := b.readAt(ctx, fp.p, fp.offset, limit, bufs)
 		if err != nil {
 			if sp.ErrorCode = errorCode(err); sp.ErrorCode == kerr.KafkaStorageError.Code && !errors.Is(err, remote.ErrCorrupt) {
 				b.log.Warn("fetch read failed", "topic", fp.p.t.name, "partition", fp.p.id, "err", err)

@@ -130,7 +130,7 @@ func (b *Broker) offsetForTimestamp(ctx context.Context, p *partition, ts int64)
 	}
 	off = max(off, l.LogStartOffset())
 	for tries := 0; tries < 1000 && off < l.LogEndOffset(); tries++ {
-		batch, err := b.readAt(ctx, p, off, 1)
+		batch, err := b.readAt(ctx, p, off, 1, nil)
 		if err != nil || len(batch) == 0 {
 			return -1, -1, err
 		}

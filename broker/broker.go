@@ -18,6 +18,7 @@ import (
 // Broker serves the Kafka protocol for one node.
 type Broker struct {
 	cfg       Config
+	fetchBufs fetchBufPool // remote reads' response buffers
 	log       *slog.Logger
 	meta      *metastore.Store
 	groups    *group.Coordinator

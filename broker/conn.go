@@ -163,6 +163,7 @@ func (c *conn) writeLoop(in <-chan queued) {
 				if err := bw.Flush(); err == nil {
 					_, err = nb.WriteTo(c.nc)
 				}
+				q.r.released() // writev copied (or failed with) every buffer
 				if err != nil {
 					broken = true
 					c.cancel()
@@ -173,6 +174,7 @@ func (c *conn) writeLoop(in <-chan queued) {
 			}
 		}
 		buf = wire.AppendResponse(buf[:0], q.corr, resp)
+		q.r.released() // encoded: resp's buffers are no longer needed
 		if _, err := bw.Write(buf); err != nil {
 			c.log.Info("connection write failed; closing", "err", err)
 			broken = true

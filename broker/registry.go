@@ -14,9 +14,20 @@ type reply struct {
 	resp kmsg.Response
 	ch   <-chan kmsg.Response
 	none bool
+	// release, if set, is called once the response has been written or
+	// encoded (never if it is abandoned): it frees pooled buffers the
+	// response refers to.
+	release func()
 }
 
 func now(r kmsg.Response) reply { return reply{resp: r} }
+
+// released runs the reply's release, if any.
+func (r reply) released() {
+	if r.release != nil {
+		r.release()
+	}
+}
 
 // later returns a pending reply and the function that completes it. The
 // function must be called exactly once.

@@ -41,14 +41,14 @@ func (b *Broker) servesRemoteOnly(t *topic, partition int32, offset int64) bool 
 // storage on a broker without a replica. The high watermark it reports is
 // the remote log end (uploads stay below the leader's high watermark); past
 // it the consumer gets NOT_LEADER_OR_FOLLOWER and returns to the leader.
-func (b *Broker) fillRemoteOnly(ctx context.Context, fp fetchPart, sp *kmsg.FetchResponseTopicPartition, limit int) error {
+func (b *Broker) fillRemoteOnly(ctx context.Context, fp fetchPart, sp *kmsg.FetchResponseTopicPartition, limit int, bufs *fetchBufSet) error {
 	start, end, ok := b.remoteRange(fp.remote.id, fp.rid)
 	if !ok || fp.offset < start || fp.offset >= end {
 		sp.ErrorCode = notLeaderCode
 		return nil
 	}
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = end, end, start
-	data, err := b.tier.rd.Read(ctx, fp.remote.id, fp.rid, fp.offset, limit)
+	data, err := b.tier.rd.ReadInto(ctx, fp.remote.id, fp.rid, fp.offset, limit, bufs.get(limit+remoteReadSlack))
 	if err != nil {
 		if errors.Is(err, remote.ErrNotRemote) {
 			sp.ErrorCode = notLeaderCode

@@ -171,12 +171,13 @@ func (b *Broker) detachRemote(mt metastore.Topic) {
 
 // readAt reads stored batches at offset from the local log or, below the
 // local log start, from object storage.
-func (b *Broker) readAt(ctx context.Context, p *partition, offset int64, maxBytes int) ([]byte, error) {
+// bufs, if not nil, lends the buffer a remote read fills.
+func (b *Broker) readAt(ctx context.Context, p *partition, offset int64, maxBytes int, bufs *fetchBufSet) ([]byte, error) {
 	data, err := p.log.Read(offset, maxBytes)
 	if !errors.Is(err, partlog.ErrOffsetNotLocal) || b.tier == nil {
 		return data, err
 	}
-	data, err = b.tier.rd.Read(ctx, p.t.id, p.id, offset, maxBytes)
+	data, err = b.tier.rd.ReadInto(ctx, p.t.id, p.id, offset, maxBytes, bufs.get(maxBytes+remoteReadSlack))
 	if errors.Is(err, remote.ErrNotRemote) {
 		return nil, fmt.Errorf("%w: offset %d is neither local nor remote", partlog.ErrOffsetOutOfRange, offset)
 	}

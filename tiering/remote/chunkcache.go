@@ -177,18 +177,25 @@ func (c *chunkCache) open(ctx, root context.Context, k chunkKey, fetch fetchFunc
 	if count {
 		c.m.cacheMisses.Inc()
 	}
-	buf, started, err := c.fetches.do(ctx, root, k, func(ctx context.Context) (*chunkBuf, error) {
-		buf, err := fetch(ctx)
-		if err != nil {
-			return nil, err
+	for try := 0; ; try++ {
+		buf, started, err := c.fetches.do(ctx, root, k, func(ctx context.Context) (*chunkBuf, error) {
+			buf, err := fetch(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c.add(k, buf)
+			return buf, nil
+		})
+		if err != nil && !started && try < 3 && errors.Is(err, fs.ErrNotExist) {
+			// Joined another reader's disk load of this chunk (fetches and
+			// loads share flights) whose file was evicted: fetch it.
+			continue
 		}
-		c.add(k, buf)
-		return buf, nil
-	})
-	if err != nil {
-		return chunkView{}, started, err
+		if err != nil {
+			return chunkView{}, started, err
+		}
+		return chunkView{buf: buf}, started, nil
 	}
-	return chunkView{buf: buf}, started, nil
 }
 
 // load reads a chunk from its disk file into a pooled buffer (direct I/O

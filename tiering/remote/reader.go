@@ -179,6 +179,14 @@ func (r *Reader) acquire(ctx context.Context) (func(), error) {
 // above the last remote segment; ErrCorrupt (naming the object) if any check
 // fails. Read waits for a slot in the cold-read pool.
 func (r *Reader) Read(ctx context.Context, topicID [16]byte, partition int32, offset int64, maxBytes int) ([]byte, error) {
+	return r.ReadInto(ctx, topicID, partition, offset, maxBytes, nil)
+}
+
+// ReadInto is Read filling buf's spare capacity (buf[:0] from a pool,
+// say) when it has room, so the caller can reuse the memory once it is
+// done with the result, which may alias buf. With too little room (or a
+// nil buf) it allocates, as Read does.
+func (r *Reader) ReadInto(ctx context.Context, topicID [16]byte, partition int32, offset int64, maxBytes int, buf []byte) ([]byte, error) {
 	release, err := r.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -202,7 +210,7 @@ func (r *Reader) Read(ctx context.Context, topicID [16]byte, partition int32, of
 	var data []byte
 	var start int64
 	for attempt := 0; ; attempt++ {
-		data, start, err = r.readSegment(ctx, seg, offset, maxBytes, r.spanHint(segs, seg, maxBytes, paced), nil)
+		data, start, err = r.readSegment(ctx, seg, offset, maxBytes, r.spanHint(segs, seg, maxBytes, paced), buf[:0:cap(buf)])
 		if err == nil || !errors.Is(err, ErrCorrupt) || attempt > 0 {
 			break
 		}

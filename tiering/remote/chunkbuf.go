@@ -18,6 +18,35 @@ type chunkBuf struct {
 	data []byte
 	refs atomic.Int32
 	pool *bufPool // nil: not pooled (short last chunks, tests)
+
+	// [vlo, vhi) of data is covered by record batches whose CRC-32C was
+	// checked against these very bytes (see window.verify): a warm read
+	// of them need not checksum them again. A buffer filled anew (a GET,
+	// a load from the disk cache, a reuse from the pool) starts with
+	// nothing checked, so a corrupt object or cache file is still caught.
+	vmu      sync.Mutex
+	vlo, vhi int64
+}
+
+// checked reports whether [lo, hi) of data is within the checked span.
+func (b *chunkBuf) checked(lo, hi int64) bool {
+	b.vmu.Lock()
+	defer b.vmu.Unlock()
+	return b.vlo < b.vhi && lo >= b.vlo && hi <= b.vhi
+}
+
+// markChecked adds [lo, hi) to the checked span when it touches it (else
+// keeps the larger of the two: readers mostly go forward, so one span is
+// enough).
+func (b *chunkBuf) markChecked(lo, hi int64) {
+	b.vmu.Lock()
+	defer b.vmu.Unlock()
+	switch {
+	case b.vlo >= b.vhi, hi-lo > b.vhi-b.vlo && (hi < b.vlo || lo > b.vhi):
+		b.vlo, b.vhi = lo, hi
+	case lo <= b.vhi && hi >= b.vlo:
+		b.vlo, b.vhi = min(b.vlo, lo), max(b.vhi, hi)
+	}
 }
 
 // newChunkBuf wraps data (not pooled) with one reference.
@@ -86,6 +115,7 @@ func (p *bufPool) get(n int) *chunkBuf {
 	}
 	b.data = b.data[:n]
 	b.refs.Store(1)
+	b.vlo, b.vhi = 0, 0
 	p.live.Add(1)
 	return b
 }

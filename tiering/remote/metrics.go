@@ -24,11 +24,16 @@ type metrics struct {
 	servedBytes     prometheus.Counter
 	corrupt         prometheus.Counter
 	readAhead       prometheus.Counter
+	checksummed     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
 	return &metrics{
+		checksummed: f.NewCounter(prometheus.CounterOpts{
+			Name: "strata_remote_checksummed_bytes_total",
+			Help: "Bytes of remote record batches whose CRC-32C was computed; batches already checked against the chunk buffers in memory are not checked again.",
+		}),
 		remoteBytes: f.NewCounter(prometheus.CounterOpts{
 			Name: "strata_remote_read_bytes_total", Help: "Bytes read from object storage by cold reads (chunks, footers, indexes).",
 		}),

@@ -260,7 +260,8 @@ func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, max
 	if hint <= 0 {
 		hint = int(min(int64(max(maxBytes, 0)), f.Log.Size-pos)) + batchHeaderSize
 	}
-	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos, hint: hint, buf: buf}
+	w := &window{r: r, seg: seg, logSize: f.Log.Size, start: pos, hint: hint, buf: buf, track: true}
+	defer w.done()
 	var first batchHeader
 	for {
 		if pos >= f.Log.Size {
@@ -290,7 +291,7 @@ func (r *Reader) readSegment(ctx context.Context, seg Segment, offset int64, max
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := verifyBatches(seg.Object, data, start, f.BaseOffset, f.LastOffset); err != nil {
+	if err := w.verify(data, start, f.BaseOffset, f.LastOffset); err != nil {
 		return nil, 0, err
 	}
 	if int64(len(w.buf)) > 2*int64(len(data)) {
@@ -365,8 +366,10 @@ func (r *Reader) segmentOffsetForTimestamp(ctx context.Context, seg Segment, ts 
 	return 0, false, nil
 }
 
-// readAt fills dst from the object at off through the chunk cache.
-func (r *Reader) readAt(ctx context.Context, seg Segment, off int64, dst []byte) error {
+// readAt fills dst from the object at off through the chunk cache. keep,
+// if not nil, gets each chunk buffer read from, with a reference of its
+// own, and the log position of its first byte.
+func (r *Reader) readAt(ctx context.Context, seg Segment, off int64, dst []byte, keep func(*chunkBuf, int64)) error {
 	cs := r.cfg.ChunkSize
 	n := int64(len(dst))
 	for p := off; p < off+n; {
@@ -378,6 +381,10 @@ func (r *Reader) readAt(ctx context.Context, seg Segment, off int64, dst []byte)
 			return err
 		}
 		err = v.readAt(dst[p-off:p-off+k], p-cstart)
+		if keep != nil && err == nil {
+			v.buf.retain(1)
+			keep(v.buf, cstart)
+		}
 		v.close()
 		if err != nil {
 			return corruptErr(seg.Object, "cached chunk %d: %v", idx, err)

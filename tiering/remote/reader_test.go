@@ -485,3 +485,37 @@ func TestMissingObject(t *testing.T) {
 		t.Fatalf("Read after the manifest dropped the segment: %v", err)
 	}
 }
+
+// TestWarmReadSkipsChecksums: a second read of chunks still in memory does
+// not checksum the batches again; once the chunk is reloaded from the disk
+// cache it is checked anew (a damaged file is still caught).
+func TestWarmReadSkipsChecksums(t *testing.T) {
+	s := buildSegment(t, 0, 0, 40, 1024, varied)
+	fx := newFixture(t, Config{ChunkSize: 8192, ReadAheadChunks: -1}, s)
+	first, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := testutil.ToFloat64(fx.r.m.checksummed)
+	if checked < float64(len(first)) {
+		t.Fatalf("cold read checksummed %v bytes, want all %d", checked, len(first))
+	}
+	second, err := fx.r.Read(bg(), testTopic, 0, 5, 1<<20)
+	if err != nil || !bytes.Equal(second, expected(s, 5, 1<<20)) {
+		t.Fatalf("warm read: %v", err)
+	}
+	if c := testutil.ToFloat64(fx.r.m.checksummed); c != checked {
+		t.Fatalf("warm read checksummed %v more bytes, want 0", c-checked)
+	}
+	// Drop the memory copies: the next read loads the disk files, new
+	// buffers, and checks every batch again.
+	fx.waitWritten(t)
+	fx.r.chunks.mem.dropObject(fx.r.Segments(testTopic, 0)[0].Object)
+	third, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20)
+	if err != nil || !bytes.Equal(third, first) {
+		t.Fatalf("read from the disk cache: %v", err)
+	}
+	if c := testutil.ToFloat64(fx.r.m.checksummed); c < checked+float64(len(first)) {
+		t.Fatalf("read from the disk cache checksummed %v bytes, want all %d", c-checked, len(first))
+	}
+}

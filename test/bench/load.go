@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -302,6 +303,24 @@ type latencyResult struct {
 	OfferedMBps    float64
 	AchievedMBps   float64 // acknowledged bytes over the phase; below offered means the broker fell behind
 	Failed         int64
+	sorted         []time.Duration // the samples, for pooling phases
+}
+
+// pooledLatency is the result of several phases of the same load, taken
+// together: percentiles over all their samples, the mean achieved rate.
+func pooledLatency(rs ...latencyResult) latencyResult {
+	var out latencyResult
+	var all []time.Duration
+	for _, r := range rs {
+		all = append(all, r.sorted...)
+		out.Failed += r.Failed
+		out.OfferedMBps = r.OfferedMBps
+		out.AchievedMBps += r.AchievedMBps / float64(len(rs))
+	}
+	slices.Sort(all)
+	out.P50, out.P99, out.P999 = percentile(all, 0.50), percentile(all, 0.99), percentile(all, 0.999)
+	out.Samples, out.sorted = len(all), all
+	return out
 }
 
 // runLatency produces at a fixed cfg.Rate for cfg.LatencyDur, paced by a
@@ -360,6 +379,7 @@ func runLatency(ctx context.Context, addr, topic string, acks ackMode, cfg loadC
 		OfferedMBps:  cfg.Rate / 1e6,
 		AchievedMBps: mbps(acked.Load(), elapsed),
 		Failed:       failed.Load(),
+		sorted:       s,
 	}
 	if p := firstErr.Load(); p != nil {
 		return res, fmt.Errorf("latency produce: %d records failed, first: %w", res.Failed, *p)

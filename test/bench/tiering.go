@@ -356,23 +356,42 @@ func (e *tieringEnv) coldPhases(ctx context.Context, dataDir string, res *tierin
 	}
 
 	// Latency: a fresh cache far smaller than the data set, so the cold
-	// reader never turns warm.
+	// reader never turns warm. Four phases in ABBA order (no reader,
+	// reader, reader, no reader), each side's samples pooled: a drift of
+	// this shared machine over the minute falls on both sides.
 	if err := p.Start(ctx, cache(3, tierLatencyCache)...); err != nil {
 		fail(err)
 		return
 	}
-	baseTimes := watchProduceTimes(ctx, p.HTTPAddr)
-	res.LatencyBase = e.latency(ctx, p.Addr, "base")
-	res.BrokerProduceBase = baseTimes()
+	var baseRuns, coldRuns []latencyResult
+	var baseErr, coldErr error
+	basePhase := func(name string) {
+		times := watchProduceTimes(ctx, p.HTTPAddr)
+		m := e.latency(ctx, p.Addr, name)
+		res.BrokerProduceBase = res.BrokerProduceBase.plus(times())
+		baseRuns, baseErr = append(baseRuns, m.Res), joinErr(baseErr, m.Err)
+		res.LatencyPhasesP99.Base = append(res.LatencyPhasesP99.Base, m.Res.P99)
+	}
+	basePhase("base-a")
+	coldErr = e.coldLatency(ctx, p, topic, res, &coldRuns)
+	basePhase("base-b")
+	res.LatencyBase = measure(pooledLatency(baseRuns...), baseErr)
+	res.LatencyCold = measure(pooledLatency(coldRuns...), coldErr)
+	if len(coldRuns) < 2 && coldErr == nil {
+		res.LatencyCold = measure(latencyResult{}, errors.New("the cold latency phases did not run"))
+	}
+}
+
+// coldLatency runs the two latency phases with a cold reader in its own
+// process looping over the data set.
+func (e *tieringEnv) coldLatency(ctx context.Context, p *strataProc, topic string, res *tieringResult, cold *[]latencyResult) error {
 	total, err := topicRecords(ctx, p.Addr, topic)
 	if err != nil {
-		res.LatencyCold.Err = err
-		return
+		return err
 	}
 	reader, err := startColdReaderProc(p.Addr, topic, total)
 	if err != nil {
-		res.LatencyCold.Err = err
-		return
+		return err
 	}
 	// Let the reader get going before the clock starts.
 	for deadline := time.Now().Add(10 * time.Second); reader.Bytes() == 0 && time.Now().Before(deadline) && reader.Err() == nil; {
@@ -380,18 +399,23 @@ func (e *tieringEnv) coldPhases(ctx context.Context, dataDir string, res *tierin
 	}
 	before, t0 := reader.Bytes(), time.Now()
 	stopTrace := e.traceLatency(ctx, p.HTTPAddr)
-	coldTimes := watchProduceTimes(ctx, p.HTTPAddr)
-	res.LatencyCold = e.latency(ctx, p.Addr, "cold")
-	res.BrokerProduceCold = coldTimes()
+	var errs error
+	for _, name := range []string{"cold-a", "cold-b"} {
+		times := watchProduceTimes(ctx, p.HTTPAddr)
+		m := e.latency(ctx, p.Addr, name)
+		res.BrokerProduceCold = res.BrokerProduceCold.plus(times())
+		*cold, errs = append(*cold, m.Res), joinErr(errs, m.Err)
+		res.LatencyPhasesP99.Cold = append(res.LatencyPhasesP99.Cold, m.Res.P99)
+	}
 	stopTrace()
 	res.ReaderDuring = consumeResult{Bytes: reader.Bytes() - before, Elapsed: time.Since(t0)}
 	if err := reader.Stop(); err != nil {
-		res.LatencyCold.OK = false
-		res.LatencyCold.Err = joinErr(res.LatencyCold.Err, err)
-	} else if res.ReaderDuring.Bytes == 0 {
-		res.LatencyCold.OK = false
-		res.LatencyCold.Err = joinErr(res.LatencyCold.Err, errors.New("the cold reader read nothing during the latency phase"))
+		return joinErr(errs, err)
 	}
+	if res.ReaderDuring.Bytes == 0 {
+		return joinErr(errs, errors.New("the cold reader read nothing during the latency phases"))
+	}
+	return errs
 }
 
 // latency runs the main section's fixed-rate acks=1 latency phase on a

@@ -224,6 +224,11 @@ type produceSlow struct {
 	Err            error
 }
 
+// plus adds another phase's counts.
+func (a produceSlow) plus(b produceSlow) produceSlow {
+	return produceSlow{Requests: a.Requests + b.Requests, Slow: a.Slow + b.Slow, Err: errors.Join(a.Err, b.Err)}
+}
+
 const produceSlowBound = "0.025" // a bucket bound of the histogram, seconds
 
 // scrapeProduceTimes reads the Produce request count and the count at or

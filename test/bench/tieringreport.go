@@ -69,6 +69,9 @@ type tieringResult struct {
 	// BrokerProduceBase and BrokerProduceCold are strata's own Produce
 	// timings in the two latency phases.
 	BrokerProduceBase, BrokerProduceCold produceSlow
+	// LatencyPhasesP99 are the p99s of the phases pooled into
+	// LatencyBase and LatencyCold, in the order they ran.
+	LatencyPhasesP99 struct{ Base, Cold []time.Duration }
 }
 
 var tieringHeader = []string{"tiering", "MB/s", "p50 ms", "p99 ms", "p999 ms"}
@@ -184,7 +187,8 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 				r.BucketReadCold>>20, r.BucketReadWarm>>20, remoteReadMetric)
 		}
 	}
-	fmt.Fprintf(w, "  latency: acks=1 at %.0f MB/s into a fresh topic; the cold reader loops over the data set through a %d MiB chunk cache\n\n",
+	fmt.Fprintf(w, "  latency: acks=1 at %.0f MB/s into a fresh topic per phase; the cold reader (its own process) loops over the data set\n"+
+		"    through a %d MiB chunk cache; phases in ABBA order (none, reader, reader, none), each side's samples pooled\n\n",
 		r.RatePerSec/1e6, r.LatencyCacheBytes>>20)
 	writeGrid(w, tieringHeader, tieringCells(r), markdown, 1)
 	fmt.Fprintln(w)
@@ -225,6 +229,9 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 				l.name, l.m.Res.AchievedMBps, l.m.Res.OfferedMBps)
 		}
 	}
+	if ph := r.LatencyPhasesP99; len(ph.Base)+len(ph.Cold) > 0 {
+		fmt.Fprintf(w, "note: tiering latency p99 per phase, ms: no cold reader %s; cold reader active %s\n", durationsMs(ph.Base), durationsMs(ph.Cold))
+	}
 	for _, b := range []struct {
 		name string
 		s    produceSlow
@@ -258,6 +265,14 @@ func roundsMBps(rs []produceResult) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {
 		parts[i] = fmt.Sprintf("%.1f", r.MBps())
+	}
+	return strings.Join(parts, ", ")
+}
+
+func durationsMs(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = ms(d)
 	}
 	return strings.Join(parts, ", ")
 }

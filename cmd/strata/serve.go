@@ -34,7 +34,7 @@ type serveFlags struct {
 	autoCreate, nodeIDFromHostname                                                       bool
 	rebalanceDelay, retentionCheck, idleRoll                                             time.Duration
 	sessionTimeout, replicaLagMax, leaderRebalance, shutdownTimeout                      time.Duration
-	maxBacklog, cacheBytes                                                               int64
+	maxBacklog, cacheBytes, cacheMemBytes                                                int64
 	cacheDir                                                                             string
 	noTiering                                                                            bool
 	metastoreCA, metastoreCert, metastoreKey                                             string
@@ -66,6 +66,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.maxBacklog, "tiering-max-local-backlog-bytes", 10<<30, "un-uploaded bytes per partition before produce gets a retriable error (-1: no bound)")
 	fs.StringVar(&f.cacheDir, "remote-cache-dir", "", "chunk cache for reads from object storage (default <data-dir>/cache)")
 	fs.Int64Var(&f.cacheBytes, "remote-cache-bytes", 1<<30, "bytes of the remote chunk cache")
+	fs.Int64Var(&f.cacheMemBytes, "remote-cache-memory-bytes", remote.DefaultMemCacheBytes, "bytes of remote chunks also kept in memory, the most recently used (-1: none)")
 	fs.BoolVar(&f.noTiering, "tiering-disable", false, "keep every segment local: no uploads to the object store")
 	fs.DurationVar(&f.retentionCheck, "log-retention-check-interval", 5*time.Minute, "log.retention.check.interval.ms")
 	fs.DurationVar(&f.sessionTimeout, "broker-session-timeout", 4*time.Second, "etcd lease TTL of this broker (broker.session.timeout.ms): how soon a dead broker's leaderships move")
@@ -258,6 +259,6 @@ func tieringConfig(f serveFlags, bucket objstore.Bucket, dataDir string) broker.
 	return broker.TieringConfig{
 		Bucket: bucket,
 		Upload: upload.Config{IdleRollAfter: f.idleRoll, MaxLocalBacklogBytes: f.maxBacklog, RetentionInterval: f.retentionCheck},
-		Remote: remote.Config{CacheDir: cacheDir, CacheBytes: f.cacheBytes},
+		Remote: remote.Config{CacheDir: cacheDir, CacheBytes: f.cacheBytes, MemCacheBytes: f.cacheMemBytes},
 	}
 }

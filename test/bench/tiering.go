@@ -322,18 +322,22 @@ func (e *tieringEnv) coldPhases(ctx context.Context, dataDir string, res *tierin
 		m       *measured[consumeResult]
 		fetched *int64
 		read    func(ctx context.Context, addr, topic string, maxDur time.Duration) (consumeResult, error)
-		restart bool // first restart strata with a fresh, empty cache
+		restart []string // if set, first restart strata with a fresh, empty cache and these flags
 	}
 	var ignored int64
 	passes := []pass{
-		{"cold", &res.Cold, &res.BucketReadCold, rawConsume, false},
-		{"warm", &res.Warm, &res.BucketReadWarm, rawConsume, false},
-		{"warm, franz-go consumer", &res.WarmDecoded, &ignored, runConsume, false},
-		{"cold, franz-go consumer", &res.ColdDecoded, &ignored, runConsume, true},
+		{"cold", &res.Cold, &res.BucketReadCold, rawConsume, nil},
+		{"warm", &res.Warm, &res.BucketReadWarm, rawConsume, nil},
+		{"warm, franz-go consumer", &res.WarmDecoded, &ignored, runConsume, nil},
+		// Then a memory tier that holds the whole data set: its cold pass
+		// fills it, the warm pass after it reads memory only.
+		{"cold, franz-go consumer", &res.ColdDecoded, &ignored, runConsume,
+			[]string{"--remote-cache-memory-bytes", strconv.FormatInt(bigCache, 10)}},
+		{"warm, memory tier", &res.WarmMem, &res.BucketReadWarmMem, rawConsume, nil},
 	}
 	for i, ps := range passes {
-		if ps.restart {
-			if err := p.Start(ctx, cache(4+i, bigCache)...); err != nil {
+		if ps.restart != nil {
+			if err := p.Start(ctx, slices.Concat(cache(4+i, bigCache), ps.restart)...); err != nil {
 				ps.m.Err = err
 				continue
 			}

@@ -20,7 +20,8 @@ func sampleTiering() tieringResult {
 		ProduceOnRounds:  []produceResult{{Bytes: 400e6, Elapsed: time.Second}},
 		Reference:        measure(readResult{Objects: 128, Bytes: 600e6, Elapsed: time.Second}, nil),
 		Cold:             measure(consumeResult{Bytes: 540e6, Elapsed: time.Second}, nil),
-		Warm:             measure(consumeResult{Bytes: 1500e6, Elapsed: time.Second}, nil),
+		Warm:             measure(consumeResult{Bytes: 900e6, Elapsed: time.Second}, nil),
+		WarmMem:          measure(consumeResult{Bytes: 1500e6, Elapsed: time.Second}, nil),
 		LatencyBase: measure(latencyResult{P50: 2 * time.Millisecond, P99: 4 * time.Millisecond, P999: 8 * time.Millisecond,
 			Samples: 100, OfferedMBps: 50, AchievedMBps: 50}, nil),
 		LatencyCold: measure(latencyResult{P50: 3 * time.Millisecond, P99: 5 * time.Millisecond, P999: 30 * time.Millisecond,
@@ -40,7 +41,7 @@ func TestTieringTargets(t *testing.T) {
 		met bool
 	}{
 		"cold read / plain GET":          {0.9, true},
-		"warm read / plain GET":          {2.5, true},
+		"warm read (memory) / plain GET": {2.5, true},
 		"produce tiering on / off":       {0.8, false},
 		"p99 with cold reader / without": {1.25, true},
 	} {
@@ -88,7 +89,7 @@ func TestWriteTieringText(t *testing.T) {
 	for _, want := range []string{
 		"section took 2m30s",
 		"4 rounds of the load above at acks=1 (summed) into fresh 16-partition topics with segment.bytes 8 MiB",
-		"strata read 1030 MiB from the bucket in the cold pass, 0 MiB in the warm pass (strata_remote_read_bytes_total)",
+		"strata read 1030 MiB from the bucket in the cold pass, 0 MiB in the warm pass from the disk tier, 0 MiB in the one from memory (strata_remote_read_bytes_total)",
 		"1024 MiB in 1 partition (segment.bytes 8 MiB, local.retention.bytes 8 MiB), 1020 MiB in segment objects and 12 MiB local",
 		"64 MiB chunk cache",
 		"note: tiering produce MB/s per round: off 600.0, 400.0; on 400.0\n",
@@ -101,7 +102,7 @@ func TestWriteTieringText(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
-	// The table: header and 10 rows, all the same width, names left-aligned.
+	// The table: header and 11 rows, all the same width, names left-aligned.
 	var table []string
 	for _, l := range strings.Split(out, "\n") {
 		if strings.HasSuffix(l, "p999 ms") || (len(table) > 0 && l != "") {
@@ -110,8 +111,8 @@ func TestWriteTieringText(t *testing.T) {
 			break
 		}
 	}
-	if len(table) != 11 {
-		t.Fatalf("got %d table lines, want 11:\n%s", len(table), out)
+	if len(table) != 12 {
+		t.Fatalf("got %d table lines, want 12:\n%s", len(table), out)
 	}
 	for _, l := range table {
 		if len(l) != len(table[0]) {
@@ -120,7 +121,8 @@ func TestWriteTieringText(t *testing.T) {
 	}
 	for _, want := range []string{
 		"read 1024 MiB: plain 4 MiB ranged GETs from MinIO",
-		"read 1024 MiB: strata Fetch reader, warm cache",
+		"read 1024 MiB: strata Fetch reader, warm cache (disk tier)",
+		"read 1024 MiB: strata Fetch reader, warm cache (memory tier)",
 		"read 1024 MiB: franz-go consumer, cold cache",
 		"cold reader during the latency phase",
 	} {
@@ -128,14 +130,14 @@ func TestWriteTieringText(t *testing.T) {
 			t.Errorf("missing row %q", want)
 		}
 	}
-	if f := strings.Fields(table[9]); f[len(f)-4] != "40.0" || f[len(f)-1] != "30.00" {
-		t.Errorf("latency row with a cold reader = %q", table[9])
+	if f := strings.Fields(table[10]); f[len(f)-4] != "40.0" || f[len(f)-1] != "30.00" {
+		t.Errorf("latency row with a cold reader = %q", table[10])
 	}
 }
 
 func TestWriteTieringMarkdown(t *testing.T) {
 	res := sampleTiering()
-	res.Warm = measure(consumeResult{}, errors.New("consume: got 0 of 10 records"))
+	res.WarmMem = measure(consumeResult{}, errors.New("consume: got 0 of 10 records"))
 	res.BucketReadErr = errors.New("no metrics")
 	var b bytes.Buffer
 	writeTiering(&b, res, true)
@@ -144,13 +146,13 @@ func TestWriteTieringMarkdown(t *testing.T) {
 		"| tiering | MB/s | p50 ms | p99 ms | p999 ms |\n|---|---:|---:|---:|---:|\n",
 		"| produce acks=1, tiering off | 500.0 |  |  |  |\n",
 		"| read 1024 MiB: plain 4 MiB ranged GETs from MinIO | 600.0 |  |  |  |\n",
-		"| read 1024 MiB: strata Fetch reader, warm cache | n/a |  |  |  |\n",
+		"| read 1024 MiB: strata Fetch reader, warm cache (memory tier) | n/a |  |  |  |\n",
 		"| produce at 50 MB/s, no cold reader | 50.0 | 2.00 | 4.00 | 8.00 |\n",
 		"| cold reader during the latency phase | 200.0 |  |  |  |\n",
-		"note: tiering warm read: consume: got 0 of 10 records\n",
+		"note: tiering warm read, memory tier: consume: got 0 of 10 records\n",
 		"\n\n| tiering ratio | value | target | verdict |\n|---|---:|---:|---:|\n",
 		"| cold read / plain GET | 0.90 | >= 0.80 | met |\n",
-		"| warm read / plain GET | n/a | >= 2.00 | n/a |\n",
+		"| warm read (memory) / plain GET | n/a | >= 2.00 | n/a |\n",
 		"| produce tiering on / off | 0.80 | >= 0.90 | MISSED |\n",
 	} {
 		if !strings.Contains(out, want) {

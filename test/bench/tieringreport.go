@@ -49,6 +49,8 @@ type tieringResult struct {
 	// UploadDrains are the waits, before the next round, for the uploads
 	// an "on" round deferred while produce was busy.
 	UploadDrains []time.Duration
+	// ProduceWarmUp are the unmeasured first rounds, off then on.
+	ProduceWarmUp []produceResult
 
 	Uploaded  int64 // bytes of segment objects in the bucket before the cold read
 	LocalLeft int64 // bytes of local log left for the cold topic
@@ -218,7 +220,11 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		}
 	}
 	if len(r.ProduceOffRounds)+len(r.ProduceOnRounds) > 0 {
-		fmt.Fprintf(w, "note: tiering produce MB/s per round: off %s; on %s\n", roundsMBps(r.ProduceOffRounds), roundsMBps(r.ProduceOnRounds))
+		fmt.Fprintf(w, "note: tiering produce MB/s per round: off %s; on %s", roundsMBps(r.ProduceOffRounds), roundsMBps(r.ProduceOnRounds))
+		if len(r.ProduceWarmUp) == 2 {
+			fmt.Fprintf(w, " (unmeasured first rounds: off %.1f, on %.1f)", r.ProduceWarmUp[0].MBps(), r.ProduceWarmUp[1].MBps())
+		}
+		fmt.Fprintln(w)
 	}
 	if len(r.UploadDrains) > 0 {
 		parts := make([]string, len(r.UploadDrains))

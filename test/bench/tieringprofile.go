@@ -72,6 +72,7 @@ var remoteDiag = []string{
 	"strata_remote_chunk_memory_hits_total",
 	"strata_remote_read_ahead_chunks_total",
 	"strata_remote_chunk_cache_write_drops_total",
+	"strata_remote_chunk_cache_write_skips_total",
 	"strata_remote_get_duration_seconds_sum",
 	"strata_remote_get_duration_seconds_count",
 	"strata_remote_read_pool_wait_seconds_sum",

@@ -47,6 +47,9 @@ type chunkCache struct {
 	fetches  *flight[chunkKey, *chunkBuf]
 	bufs     *bufPool
 	seq      atomic.Uint64
+	// memOnly, if set and true, keeps fetched chunks out of the disk tier
+	// (see Config.Busy): the disk is the producers' while they are busy.
+	memOnly func() bool
 
 	mu      sync.Mutex
 	entries map[chunkKey]*list.Element // of *chunkEntry
@@ -217,6 +220,10 @@ func (c *chunkCache) load(k chunkKey, e chunkEntry) (*chunkBuf, error) {
 // taking its own reference).
 func (c *chunkCache) add(k chunkKey, buf *chunkBuf) {
 	c.mem.put(k, buf)
+	if c.memOnly != nil && c.memOnly() {
+		c.m.cacheWriteSkips.Inc()
+		return
+	}
 	c.mu.Lock()
 	queued := c.w.enqueue(k, buf)
 	c.mu.Unlock()

@@ -50,8 +50,10 @@ type Config struct {
 	// Busy, when set, reports that producers are busy (the broker passes
 	// the uploader's view of appends). While it does, each cold read
 	// returns at most BusyMaxReadBytes and cold reads together run at
-	// most BusyReadBytesPerSec, so historical consumers cannot raise
-	// produce latency; otherwise they run at full speed.
+	// most BusyReadBytesPerSec, and the chunks they fetch stay in memory
+	// without being written to the disk cache (its writes contend with
+	// the producers' appends in the kernel), so historical consumers
+	// cannot raise produce latency; otherwise they run at full speed.
 	Busy func() bool `yaml:"-"`
 	// BusyReadBytesPerSec: -1 never paces.
 	BusyReadBytesPerSec int64 `yaml:"busy_read_bytes_per_sec"`

@@ -29,5 +29,6 @@
 // sequential read needs, and ReadAheadChunks past it (into the next
 // segment too), are fetched in parallel. While Config.Busy reports busy
 // producers, cold reads are capped and paced (BusyMaxReadBytes,
-// BusyReadBytesPerSec) so they cannot raise produce latency.
+// BusyReadBytesPerSec) and bypass the disk tier of the chunk cache, so
+// they cannot raise produce latency.
 package remote

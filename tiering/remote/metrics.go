@@ -25,11 +25,16 @@ type metrics struct {
 	corrupt         prometheus.Counter
 	readAhead       prometheus.Counter
 	checksummed     prometheus.Counter
+	cacheWriteSkips prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
 	return &metrics{
+		cacheWriteSkips: f.NewCounter(prometheus.CounterOpts{
+			Name: "strata_remote_chunk_cache_write_skips_total",
+			Help: "Fetched chunks kept in memory only, not written to the disk cache, because producers were busy.",
+		}),
 		checksummed: f.NewCounter(prometheus.CounterOpts{
 			Name: "strata_remote_checksummed_bytes_total",
 			Help: "Bytes of remote record batches whose CRC-32C was computed; batches already checked against the chunk buffers in memory are not checked again.",

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // While producers are busy, cold reads are capped and paced; otherwise
@@ -66,5 +68,38 @@ func TestBusyReadsStayInSegment(t *testing.T) {
 	}
 	if want := expectedSpan([]builtSegment{s1, s2}, 0, 1<<20); !bytes.Equal(data, want) {
 		t.Fatalf("idle read returned %d bytes, want the %d of both segments", len(data), len(want))
+	}
+}
+
+// While producers are busy, fetched chunks stay in memory and are not
+// written to the disk cache; once produce is quiet they are.
+func TestBusyReadsSkipDiskCache(t *testing.T) {
+	s := buildSegment(t, 0, 0, 60, 1024, varied)
+	var busy atomic.Bool
+	busy.Store(true)
+	fx := newFixture(t, Config{ChunkSize: 8192, ReadAheadChunks: -1, Busy: busy.Load}, s)
+	want, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.waitWritten(t)
+	if skips := testutil.ToFloat64(fx.r.m.cacheWriteSkips); skips == 0 {
+		t.Fatal("no chunk write skipped while busy")
+	}
+	if b, n := fx.r.chunks.stats(); n != 0 {
+		t.Fatalf("%d chunks (%d bytes) on disk after a busy read, want none", n, b)
+	}
+	got, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20) // from memory
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("re-read: %v", err)
+	}
+	busy.Store(false)
+	fx.r.chunks.mem.dropObject(fx.r.Segments(testTopic, 0)[0].Object)
+	if _, err := fx.r.Read(bg(), testTopic, 0, 0, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	fx.waitWritten(t)
+	if _, n := fx.r.chunks.stats(); n == 0 {
+		t.Fatal("no chunk on disk after a read while produce was quiet")
 	}
 }

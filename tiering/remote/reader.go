@@ -66,6 +66,7 @@ func New(cfg Config, bucket objstore.Bucket, manifest Manifest, logger *slog.Log
 		r.cancel()
 		return nil, err
 	}
+	r.chunks.memOnly = r.busy
 	return r, nil
 }
 

@@ -304,7 +304,12 @@ type latencyResult struct {
 	AchievedMBps   float64 // acknowledged bytes over the phase; below offered means the broker fell behind
 	Failed         int64
 	sorted         []time.Duration // the samples, for pooling phases
+	// Stalls are the 100 ms windows of send time whose slowest record
+	// took over stallBound, as "at+latency" (for -v logs).
+	Stalls []string
 }
+
+const stallBound = 30 * time.Millisecond
 
 // pooledLatency is the result of several phases of the same load, taken
 // together: percentiles over all their samples, the mean achieved rate.
@@ -345,6 +350,7 @@ func runLatency(ctx context.Context, addr, topic string, acks ackMode, cfg loadC
 	)
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
+	windows := make([]atomic.Int64, int(cfg.LatencyDur/(100*time.Millisecond))+50)
 	// Offer exactly perSec*LatencyDur records; if the process stalls, the
 	// records that fell due meanwhile go out as soon as it resumes.
 	total := int64(perSec * cfg.LatencyDur.Seconds())
@@ -359,7 +365,11 @@ func runLatency(ctx context.Context, addr, topic string, acks ackMode, cfg loadC
 					firstErr.CompareAndSwap(nil, &err)
 					return
 				}
-				lat.add(time.Since(t0))
+				d := time.Since(t0)
+				lat.add(d)
+				if w := &windows[min(len(windows)-1, int(t0.Sub(start)/(100*time.Millisecond)))]; int64(d) > w.Load() {
+					w.Store(int64(d)) // racy max: a diagnostic only
+				}
 				acked.Add(int64(len(r.Value)))
 			})
 		}
@@ -380,6 +390,11 @@ func runLatency(ctx context.Context, addr, topic string, acks ackMode, cfg loadC
 		AchievedMBps: mbps(acked.Load(), elapsed),
 		Failed:       failed.Load(),
 		sorted:       s,
+	}
+	for i := range windows {
+		if d := time.Duration(windows[i].Load()); d > stallBound {
+			res.Stalls = append(res.Stalls, fmt.Sprintf("%.1fs+%dms", float64(i)/10, d.Milliseconds()))
+		}
 	}
 	if p := firstErr.Load(); p != nil {
 		return res, fmt.Errorf("latency produce: %d records failed, first: %w", res.Failed, *p)

@@ -451,7 +451,7 @@ func (e *tieringEnv) latency(ctx context.Context, addr, name string) measured[la
 	if err == nil && lres.Samples == 0 {
 		err = errors.New("no latency samples")
 	}
-	e.o.Log.Info("tiering: latency", "phase", name, "p99", lres.P99, "achieved MB/s", lres.AchievedMBps, "err", err)
+	e.o.Log.Info("tiering: latency", "phase", name, "p99", lres.P99, "achieved MB/s", lres.AchievedMBps, "err", err, "stalls", lres.Stalls)
 	return measure(lres, err)
 }
 

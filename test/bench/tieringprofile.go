@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"strings"
 	"time"
 )
@@ -45,7 +46,8 @@ func (e *tieringEnv) profilePass(ctx context.Context, httpAddr, pass string) fun
 }
 
 // traceLatency takes an execution trace of strata (latency.trace) over
-// the first seconds of the latency phase with a cold reader, when
+// the first latency phase with a cold reader (and of the bench process
+// over both), when
 // tierProfileEnv is set; `go tool trace -pprof=sched` shows where
 // goroutines waited to run.
 func (e *tieringEnv) traceLatency(ctx context.Context, httpAddr string) func() {
@@ -54,14 +56,29 @@ func (e *tieringEnv) traceLatency(ctx context.Context, httpAddr string) func() {
 		return func() {}
 	}
 	path := filepath.Join(dir, "latency.trace")
+	d := e.o.Load.LatencyDur
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := fetchDebug(ctx, httpAddr, "trace", 4*time.Second, path); err != nil {
+		if err := fetchDebug(ctx, httpAddr, "trace", d, path); err != nil {
 			e.o.Log.Warn("tiering: trace", "path", path, "err", err)
 		}
 	}()
-	return func() { <-done }
+	// The bench process (the producer) too, over the same phase.
+	cpath := filepath.Join(dir, "latency-client.trace")
+	f, err := os.Create(cpath)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		e.o.Log.Warn("tiering: client trace", "path", cpath, "err", err)
+		return func() { <-done }
+	}
+	return func() {
+		<-done
+		trace.Stop()
+		f.Close()
+	}
 }
 
 // remoteDiag are strata's cold-read metrics logged (as deltas) after each

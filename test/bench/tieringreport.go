@@ -67,7 +67,7 @@ type tieringResult struct {
 	// bucket during each pass, from its own metrics; BucketReadErr is set
 	// when they could not be scraped.
 	BucketReadCold, BucketReadWarm, BucketReadWarmMem int64
-	BucketReadErr                  error
+	BucketReadErr                                     error
 
 	LatencyBase, LatencyCold measured[latencyResult]
 	ReaderDuring             consumeResult // what the cold reader read during LatencyCold

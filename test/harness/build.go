@@ -6,7 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 )
 
 var (
@@ -62,7 +65,8 @@ func goBuild(pkg, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "harness-bin-*")
+	removeStaleBinDirs()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-*", binDirPrefix, os.Getpid()))
 	if err != nil {
 		return "", fmt.Errorf("temp dir for %s: %w", name, err)
 	}
@@ -77,4 +81,37 @@ func goBuild(pkg, name string) (string, error) {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
 	return out, nil
+}
+
+// binDirPrefix names the temp dirs goBuild builds into, followed by the
+// pid of the test process that owns it.
+const binDirPrefix = "harness-bin-"
+
+// removeStaleBinDirs deletes the build dirs of test processes that have
+// exited (each holds a ~90 MB binary; a test process has no exit hook to
+// remove its own, and on a long-lived machine they filled the disk).
+func removeStaleBinDirs() {
+	tmp := os.TempDir()
+	des, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		rest, ok := strings.CutPrefix(de.Name(), binDirPrefix)
+		if !ok || !de.IsDir() {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(tmp, de.Name()))
+	}
+}
+
+// processAlive reports whether a process with this pid exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

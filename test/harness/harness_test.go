@@ -3,6 +3,9 @@ package harness
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -163,5 +166,24 @@ func TestFreePortBelowEphemeralRange(t *testing.T) {
 			t.Fatalf("port %d handed out twice", p)
 		}
 		seen[p] = true
+	}
+}
+
+func TestRemoveStaleBinDirs(t *testing.T) {
+	// A dir of a pid that cannot exist (above pid_max) is removed; ours is kept.
+	dead := filepath.Join(os.TempDir(), fmt.Sprintf("%s%d-x", binDirPrefix, 1<<30))
+	mine := filepath.Join(os.TempDir(), fmt.Sprintf("%s%d-x", binDirPrefix, os.Getpid()))
+	for _, d := range []string{dead, mine} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer os.RemoveAll(mine)
+	removeStaleBinDirs()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead process's dir is still there (%v)", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("this process's dir was removed: %v", err)
 	}
 }

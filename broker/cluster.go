@@ -171,18 +171,30 @@ func (b *Broker) applyTopics(list []metastore.Topic) {
 	seen := make(map[[16]byte]bool, len(list))
 	for _, mt := range list {
 		seen[mt.ID] = true
-		t := b.addTopic(mt)
-		// States may have arrived before their topic.
-		for i := int32(0); i < mt.Partitions; i++ {
-			if st, ok := b.view.state(metastore.PartitionID{TopicID: t.id, Partition: i}); ok {
-				b.applyStateLocked(t, st)
-			}
-		}
+		b.applyTopicLocked(mt)
 	}
 	for _, t := range b.snapshotTopics() {
 		if !seen[t.id] {
 			b.log.Info("topic deleted; removing local replicas", "topic", t.name)
 			b.removeTopicLocal(t)
+		}
+	}
+}
+
+// applyTopic publishes a topic (or its new partition count) this broker
+// changed itself, ahead of its own watch.
+func (b *Broker) applyTopic(mt metastore.Topic) {
+	b.applyMu.Lock()
+	defer b.applyMu.Unlock()
+	b.applyTopicLocked(mt)
+}
+
+func (b *Broker) applyTopicLocked(mt metastore.Topic) {
+	t := b.addTopic(mt)
+	// States may have arrived before their topic (or partition count).
+	for i := int32(0); i < mt.Partitions; i++ {
+		if st, ok := b.view.state(metastore.PartitionID{TopicID: t.id, Partition: i}); ok {
+			b.applyStateLocked(t, st)
 		}
 	}
 }
@@ -235,6 +247,12 @@ func (b *Broker) applyStateLocked(t *topic, st metastore.PartitionState) {
 		return
 	}
 	if p == nil {
+		b.mu.RLock()
+		ahead := int(st.Partition) >= len(t.parts)
+		b.mu.RUnlock()
+		if ahead {
+			return // written ahead of a partition count increase: applied with it
+		}
 		var err error
 		if p, err = b.hostPartition(t, st.Partition); err != nil {
 			b.log.Error("cannot open partition replica", "topic", t.name, "partition", st.Partition, "err", err)

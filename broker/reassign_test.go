@@ -169,3 +169,41 @@ func TestReassignmentOf(t *testing.T) {
 		t.Fatalf("second cancel: %v", err)
 	}
 }
+
+// CreatePartitions with an explicit assignment places the new partitions
+// on the replicas asked for (the controller places them otherwise).
+func TestCreatePartitionsAssignment(t *testing.T) {
+	tb := startBroker(t, nil)
+	rc := tb.dial(t)
+	topicID := rc.createTopic("cpa", 1, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := tb.meta.RegisterBroker(ctx, metastore.BrokerInfo{NodeID: 2, Host: "127.0.0.1", Port: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); tb.b.liveBrokerCount() < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("broker 2 never seen")
+		}
+	}
+	// The replication factor must stay the topic's (1).
+	r := createPartitions(rc, 3, false, kmsg.CreatePartitionsRequestTopic{Topic: "cpa", Count: 2,
+		Assignment: []kmsg.CreatePartitionsRequestTopicAssignment{{Replicas: []int32{1, 2}}}})
+	if r[0].ErrorCode != kerr.InvalidReplicaAssignment.Code {
+		t.Fatalf("assignment with replication factor 2 on an RF 1 topic: error %d, want INVALID_REPLICA_ASSIGNMENT", r[0].ErrorCode)
+	}
+	r = createPartitions(rc, 3, false, kmsg.CreatePartitionsRequestTopic{Topic: "cpa", Count: 4,
+		Assignment: []kmsg.CreatePartitionsRequestTopicAssignment{{Replicas: []int32{2}}, {Replicas: []int32{1}}, {Replicas: []int32{2}}}})
+	if r[0].ErrorCode != 0 {
+		t.Fatalf("grow to 4 with an assignment: error %d (%v)", r[0].ErrorCode, r[0].ErrorMessage)
+	}
+	for p, want := range map[int32][]int32{1: {2}, 2: {1}, 3: {2}} {
+		st := waitState(t, tb.meta, metastore.PartitionID{TopicID: topicID, Partition: p}, "assigned partition",
+			func(st metastore.PartitionState) bool { return len(st.Replicas) > 0 })
+		if !slices.Equal(st.Replicas, want) || st.Leader != want[0] {
+			t.Errorf("partition %d: replicas %v leader %d, want %v led by %d", p, st.Replicas, st.Leader, want, want[0])
+		}
+	}
+	// Partition 2 is on this broker: it takes produce.
+	rc.mustProduce("cpa", 2, plainBatch(1, "assigned"))
+}

@@ -443,6 +443,11 @@ func (e *tieringEnv) latency(ctx context.Context, addr, name string) measured[la
 	defer func() {
 		_ = withTimeout(ctx, 30*time.Second, func(ctx context.Context) error { return deleteTopic(ctx, addr, topic) })
 	}()
+	// Write back what earlier phases left dirty first: 30 s after it was
+	// written (vm.dirty_expire_centisecs) the kernel flushes it, and runs
+	// here had every record stalled 250-430 ms for a second or more
+	// while it did, reader or not.
+	syscall.Sync()
 	var lres latencyResult
 	err := withTimeout(ctx, cfg.LatencyDur+2*time.Minute, func(ctx context.Context) (err error) {
 		lres, err = runLatency(ctx, addr, topic, acksLeader, cfg)

@@ -63,6 +63,12 @@ type tieringResult struct {
 	// WarmMem is the raw reader's warm pass with a memory tier holding
 	// the data set; Warm's chunks come back from the disk tier.
 	WarmMem measured[consumeResult]
+	// ReferencePasses and ColdPasses are the MB/s of the two plain GET
+	// reads and the two cold raw reads summed into Reference and Cold.
+	ReferencePasses, ColdPasses []float64
+	// DropCachesErr says why the page cache could not be dropped before
+	// the cold reads (nil: it was).
+	DropCachesErr error
 	// BucketReadCold and BucketReadWarm are the bytes strata read from the
 	// bucket during each pass, from its own metrics; BucketReadErr is set
 	// when they could not be scraped.
@@ -183,7 +189,9 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 	fmt.Fprintf(w, "  reads: %d MiB in 1 partition (segment.bytes %d MiB, local.retention.bytes %d MiB), %d MiB in segment objects and %d MiB local when read;\n"+
 		"    strata restarted with an empty chunk cache and the default 64 MiB memory tier, so the first warm pass reads chunks\n"+
 		"    back from the disk tier (direct I/O, on the disk MinIO reads too); restarted again, with a memory tier that holds\n"+
-		"    the data set, before the franz-go cold pass and the memory-tier warm pass; the Fetch reader checks each\n"+
+		"    the data set, before the franz-go cold pass and the memory-tier warm pass; then once more, fresh, for a second\n"+
+		"    cold pass, and a second plain GET read (plain and cold each summed over both); the page cache is dropped before\n"+
+		"    every plain and cold read, so MinIO reads its disk for both; the Fetch reader checks each\n"+
 		"    record batch's offsets and CRC-32C and counts batch bytes (as the plain GET counts object bytes) without\n"+
 		"    decoding records; the franz-go consumer decodes every record and counts key and value bytes\n",
 		r.Bytes>>20, r.SegmentBytes>>20, r.LocalRetBytes>>20, r.Uploaded>>20, r.LocalLeft>>20)
@@ -196,7 +204,7 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		}
 	}
 	fmt.Fprintf(w, "  latency: acks=1 at %.0f MB/s into a fresh topic per phase; the cold reader (its own process) loops over the data set\n"+
-		"    through a %d MiB chunk cache; phases in ABBA order (none, reader, reader, none), each side's samples pooled\n\n",
+		"    through a %d MiB chunk cache; phases in ABBA order twice (none, reader, reader, none, ...), each side's samples pooled\n\n",
 		r.RatePerSec/1e6, r.LatencyCacheBytes>>20)
 	writeGrid(w, tieringHeader, tieringCells(r), markdown, 1)
 	fmt.Fprintln(w)
@@ -241,6 +249,12 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 			fmt.Fprintf(w, "note: tiering latency, %s: acknowledged only %.1f of %.1f MB/s offered\n",
 				l.name, l.m.Res.AchievedMBps, l.m.Res.OfferedMBps)
 		}
+	}
+	if r.DropCachesErr != nil {
+		fmt.Fprintf(w, "note: tiering reads: the page cache could not be dropped before the cold reads (%v): MinIO may have served them from memory\n", r.DropCachesErr)
+	}
+	if len(r.ReferencePasses)+len(r.ColdPasses) > 0 {
+		fmt.Fprintf(w, "note: tiering reads, MB/s per pass (ABBA, summed above): plain GET %s; cold %s\n", floatsList(r.ReferencePasses), floatsList(r.ColdPasses))
 	}
 	if v, ok := div(r.Warm.Res.MBps(), r.Reference.Res.MBps()); ok && r.Warm.OK && r.Reference.OK {
 		fmt.Fprintf(w, "note: tiering warm read from the disk tier / plain GET: %.2f (both read the same disk)\n", v)
@@ -289,6 +303,14 @@ func durationsMs(ds []time.Duration) string {
 	parts := make([]string, len(ds))
 	for i, d := range ds {
 		parts[i] = ms(d)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func floatsList(vs []float64) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = fmt.Sprintf("%.1f", v)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -46,6 +46,9 @@ func (b *Broker) startTiering(ctx context.Context) error {
 	if rdCfg.CacheDir == "" {
 		rdCfg.CacheDir = filepath.Join(b.cfg.DataDir, "cache")
 	}
+	if upCfg.Topics == nil {
+		upCfg.Topics = b.topicIDs // the sweep removes what deleted topics left
+	}
 	up := upload.New(upCfg, tc.Bucket, b.meta, b.log.With("component", "upload"))
 	if rdCfg.Busy == nil {
 		rdCfg.Busy = up.Busy // cold reads yield to busy producers
@@ -167,6 +170,19 @@ func (b *Broker) detachRemote(mt metastore.Topic) {
 			}
 		}
 	}()
+}
+
+// topicIDs lists the ids of the topics in the metastore.
+func (b *Broker) topicIDs(ctx context.Context) (map[[16]byte]bool, error) {
+	ts, err := b.meta.ListTopics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[[16]byte]bool, len(ts))
+	for _, t := range ts {
+		ids[t.ID] = true
+	}
+	return ids, nil
 }
 
 // readAt reads stored batches at offset from the local log or, below the

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +47,11 @@ type Config struct {
 	// OrphanMinAge: an object the manifest does not know is deleted only
 	// once it is this old (an upload may be about to commit it).
 	OrphanMinAge time.Duration `yaml:"orphan_min_age"`
+	// Topics, if set, lists the ids of the topics that exist (read from the
+	// metastore at each sweep). Sweep then also removes what is left of
+	// deleted topics: manifest entries an upload committed after its topic's
+	// entries were deleted, and their objects, whatever their age.
+	Topics func(ctx context.Context) (map[[16]byte]bool, error) `yaml:"-"`
 	// MinBackoff and MaxBackoff bound the exponential backoff (with jitter)
 	// after a failure.
 	MinBackoff time.Duration `yaml:"min_backoff"`

@@ -30,7 +30,9 @@
 // implements HighWatermarker uploads only segments wholly below its high
 // watermark, so object storage never holds records a new leader lacks.
 // Every Config.SweepInterval, Sweep collects the orphans of the partitions
-// the uploader does not track (leaderships that moved, deleted topics).
+// the uploader does not track (leaderships that moved, deleted topics);
+// for a deleted topic (Config.Topics) it also removes the manifest entries
+// an upload committed after the topic's were deleted, and every object.
 //
 // Uploads across all partitions share a bounded pool (Config.Concurrency).
 // They yield to produce: while a tracked partition took appends within

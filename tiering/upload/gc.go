@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/strata-io/strata/objstore"
@@ -70,6 +71,29 @@ func (u *Uploader) collectPartition(ctx context.Context, k partKey, names []stri
 	return n, nil
 }
 
+// collectDeleted removes a deleted topic's partition from object storage:
+// its manifest entries first (one committed after the topic's deletion
+// removed the others would otherwise stay forever), then every object.
+func (u *Uploader) collectDeleted(ctx context.Context, k partKey, names []string, log *slog.Logger) (int, error) {
+	removed, err := u.manifest.DeleteSegments(ctx, k.topic, k.part, math.MaxInt64)
+	if err != nil {
+		return 0, fmt.Errorf("upload: gc: manifest entries of a deleted topic: %w", err)
+	}
+	if len(removed) > 0 {
+		log.Info("upload: removed manifest entries of a deleted topic", "entries", len(removed))
+	}
+	n := 0
+	for _, name := range names {
+		if err := u.bucket.Delete(ctx, name); err != nil && !errors.Is(err, objstore.ErrNotFound) {
+			return n, fmt.Errorf("upload: gc: delete %s: %w", name, err)
+		}
+		n++
+		u.m.orphans.Inc()
+	}
+	log.Info("upload: deleted the objects of a deleted topic", "objects", n)
+	return n, nil
+}
+
 // Sweep garbage-collects the segment objects of every partition in the
 // bucket that this uploader does not track: partitions led elsewhere or by
 // nobody (their leader moved, their broker died between upload and commit,
@@ -95,13 +119,30 @@ func (u *Uploader) Sweep(ctx context.Context) (int, error) {
 		delete(byPart, k)
 	}
 	u.mu.Unlock()
+	// Listed after the objects: an object's topic existed when it was
+	// uploaded, so one missing now was deleted.
+	var exists map[[16]byte]bool
+	if u.cfg.Topics != nil {
+		if exists, err = u.cfg.Topics(ctx); err != nil {
+			return 0, fmt.Errorf("upload: sweep: list topics: %w", err)
+		}
+	}
 	total := 0
 	var errs []error
 	for k, names := range byPart {
 		if ctx.Err() != nil {
 			break
 		}
-		n, err := u.collectPartition(ctx, k, names, u.logger.With("topic_id", fmt.Sprintf("%x", k.topic), "partition", k.part))
+		log := u.logger.With("topic_id", fmt.Sprintf("%x", k.topic), "partition", k.part)
+		if exists != nil && !exists[k.topic] {
+			n, err := u.collectDeleted(ctx, k, names, log)
+			total += n
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		n, err := u.collectPartition(ctx, k, names, log)
 		total += n
 		if err != nil {
 			errs = append(errs, err)

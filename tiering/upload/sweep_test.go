@@ -104,3 +104,58 @@ func TestSweepLoopRuns(t *testing.T) {
 	defer u.Close()
 	waitFor(t, "the orphan swept", func() bool { return len(objects(t, bucket)) == 0 })
 }
+
+// TestSweepDeletedTopic: with Config.Topics, Sweep removes what a deleted
+// topic left: a manifest entry an upload committed after the topic's
+// entries were deleted, and every object, young ones included. Existing
+// topics keep their young and committed objects.
+func TestSweepDeletedTopic(t *testing.T) {
+	ctx := context.Background()
+	ev := &events{}
+	fsb, err := fs.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	man := newFakeManifest(ev)
+	alive, gone := [16]byte{0xa1}, [16]byte{0xde, 1}
+	cfg := testConfig()
+	cfg.Registerer = prometheus.NewRegistry()
+	cfg.SweepInterval = -1
+	cfg.Topics = func(context.Context) (map[[16]byte]bool, error) { return map[[16]byte]bool{alive: true}, nil }
+	u := New(cfg, bucket, man, testLogger(t))
+	defer u.Close()
+
+	put := func(topic [16]byte, base int64, commit bool) string {
+		t.Helper()
+		name := segment.Name(segment.ObjectName{TopicID: topic, Partition: 0, BaseOffset: base, LeaderEpoch: 1, ID: segment.NewID()})
+		if err := bucket.Upload(ctx, name, strings.NewReader("x")); err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			seg := metastore.RemoteSegment{TopicID: topic, Partition: 0, BaseOffset: base, LastOffset: base + 9, Size: 1, Object: name}
+			if err := man.CommitSegment(ctx, seg, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return name
+	}
+	aliveCommitted, aliveYoung := put(alive, 0, true), put(alive, 10, false)
+	put(gone, 0, true) // committed late, after the topic was deleted
+	put(gone, 10, false)
+
+	if n, err := u.Sweep(ctx); err != nil || n != 2 {
+		t.Fatalf("swept %d: %v", n, err)
+	}
+	want := []string{aliveCommitted, aliveYoung}
+	slices.Sort(want)
+	if got := objects(t, bucket); !slices.Equal(got, want) {
+		t.Fatalf("objects after sweep %v, want %v", got, want)
+	}
+	if segs, err := man.ListSegments(ctx, gone, 0); err != nil || len(segs) != 0 {
+		t.Fatalf("manifest of the deleted topic after sweep: %v, %v", segs, err)
+	}
+	if segs, err := man.ListSegments(ctx, alive, 0); err != nil || len(segs) != 1 {
+		t.Fatalf("manifest of the live topic after sweep: %v, %v", segs, err)
+	}
+}

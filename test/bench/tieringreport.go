@@ -235,11 +235,8 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		fmt.Fprintln(w)
 	}
 	if len(r.UploadDrains) > 0 {
-		parts := make([]string, len(r.UploadDrains))
-		for i, d := range r.UploadDrains {
-			parts[i] = d.Round(100 * time.Millisecond).String()
-		}
-		fmt.Fprintf(w, "note: tiering produce: uploads deferred while produce was busy drained %s after each \"on\" round\n", strings.Join(parts, ", "))
+		drains := joinEach(r.UploadDrains, func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() })
+		fmt.Fprintf(w, "note: tiering produce: uploads deferred while produce was busy drained %s after each \"on\" round\n", drains)
 	}
 	for _, l := range []struct {
 		name string
@@ -254,13 +251,13 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 		fmt.Fprintf(w, "note: tiering reads: the page cache could not be dropped before the cold reads (%v): MinIO may have served them from memory\n", r.DropCachesErr)
 	}
 	if len(r.ReferencePasses)+len(r.ColdPasses) > 0 {
-		fmt.Fprintf(w, "note: tiering reads, MB/s per pass (ABBA, summed above): plain GET %s; cold %s\n", floatsList(r.ReferencePasses), floatsList(r.ColdPasses))
+		fmt.Fprintf(w, "note: tiering reads, MB/s per pass (ABBA, summed above): plain GET %s; cold %s\n", joinEach(r.ReferencePasses, oneDecimal), joinEach(r.ColdPasses, oneDecimal))
 	}
 	if v, ok := div(r.Warm.Res.MBps(), r.Reference.Res.MBps()); ok && r.Warm.OK && r.Reference.OK {
 		fmt.Fprintf(w, "note: tiering warm read from the disk tier / plain GET: %.2f (both read the same disk)\n", v)
 	}
 	if ph := r.LatencyPhasesP99; len(ph.Base)+len(ph.Cold) > 0 {
-		fmt.Fprintf(w, "note: tiering latency p99 per phase, ms: no cold reader %s; cold reader active %s\n", durationsMs(ph.Base), durationsMs(ph.Cold))
+		fmt.Fprintf(w, "note: tiering latency p99 per phase, ms: no cold reader %s; cold reader active %s\n", joinEach(ph.Base, ms), joinEach(ph.Cold, ms))
 	}
 	for _, b := range []struct {
 		name string
@@ -288,29 +285,20 @@ func writeTiering(w io.Writer, r tieringResult, markdown bool) {
 	}
 }
 
+// joinEach formats each value with f, comma-separated.
+func joinEach[T any](vs []T, f func(T) string) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = f(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func roundsMBps(rs []produceResult) string {
 	if len(rs) == 0 {
 		return "n/a"
 	}
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		parts[i] = fmt.Sprintf("%.1f", r.MBps())
-	}
-	return strings.Join(parts, ", ")
+	return joinEach(rs, func(r produceResult) string { return oneDecimal(r.MBps()) })
 }
 
-func durationsMs(ds []time.Duration) string {
-	parts := make([]string, len(ds))
-	for i, d := range ds {
-		parts[i] = ms(d)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func floatsList(vs []float64) string {
-	parts := make([]string, len(vs))
-	for i, v := range vs {
-		parts[i] = fmt.Sprintf("%.1f", v)
-	}
-	return strings.Join(parts, ", ")
-}
+func oneDecimal(v float64) string { return fmt.Sprintf("%.1f", v) }

@@ -40,6 +40,23 @@ func listReassignments(rc *rawConn, topics []kmsg.ListPartitionReassignmentsRequ
 	return resp.Topics
 }
 
+// registerIdleBroker registers broker id (which never serves or fetches)
+// for the rest of the test and waits until tb counts it live.
+func registerIdleBroker(t *testing.T, tb *testBroker, id int32) {
+	t.Helper()
+	want := tb.b.liveBrokerCount() + 1
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := tb.meta.RegisterBroker(ctx, metastore.BrokerInfo{NodeID: id, Host: "127.0.0.1", Port: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); tb.b.liveBrokerCount() < want; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("broker %d never seen", id)
+		}
+	}
+}
+
 // waitState polls the partition state until ok accepts it.
 func waitState(t *testing.T, meta *metastore.Store, id metastore.PartitionID, what string, ok func(metastore.PartitionState) bool) metastore.PartitionState {
 	t.Helper()
@@ -62,18 +79,7 @@ func TestPartitionReassignments(t *testing.T) {
 	topicID := rc.createTopic("ra", 2, nil)
 	// A second registered broker that never fetches: a replica moved to it
 	// stays out of the ISR, so the reassignment stays in progress.
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := tb.meta.RegisterBroker(ctx, metastore.BrokerInfo{NodeID: 2, Host: "127.0.0.1", Port: 1}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for tb.b.liveBrokerCount() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("broker 2 never seen")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	registerIdleBroker(t, tb, 2)
 	p0 := metastore.PartitionID{TopicID: topicID, Partition: 0}
 
 	if got := listReassignments(rc, nil); len(got) != 0 {
@@ -176,16 +182,7 @@ func TestCreatePartitionsAssignment(t *testing.T) {
 	tb := startBroker(t, nil)
 	rc := tb.dial(t)
 	topicID := rc.createTopic("cpa", 1, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := tb.meta.RegisterBroker(ctx, metastore.BrokerInfo{NodeID: 2, Host: "127.0.0.1", Port: 1}); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); tb.b.liveBrokerCount() < 2; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("broker 2 never seen")
-		}
-	}
+	registerIdleBroker(t, tb, 2)
 	// The replication factor must stay the topic's (1).
 	r := createPartitions(rc, 3, false, kmsg.CreatePartitionsRequestTopic{Topic: "cpa", Count: 2,
 		Assignment: []kmsg.CreatePartitionsRequestTopicAssignment{{Replicas: []int32{1, 2}}}})

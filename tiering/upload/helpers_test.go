@@ -7,7 +7,10 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/strata-io/strata/broker/partlog"
 	"github.com/strata-io/strata/metastore"
 	"github.com/strata-io/strata/objstore"
+	"github.com/strata-io/strata/objstore/fs"
 )
 
 // recordBatch builds a valid magic-v2 batch of n records with timestamp ts
@@ -260,4 +264,33 @@ func objects(t *testing.T, b objstore.Bucket) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// newFSBucket is a faultyBucket over a fresh fs bucket in a temp dir.
+func newFSBucket(t testing.TB, ev *events) *faultyBucket {
+	t.Helper()
+	fsb, err := fs.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &faultyBucket{Bucket: fsb, ev: ev}
+}
+
+// putAged uploads a one-byte object and dates it age ago (the bucket must
+// be from newFSBucket).
+func (b *faultyBucket) putAged(t testing.TB, name string, age time.Duration) {
+	t.Helper()
+	if err := b.Upload(context.Background(), name, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	b.age(t, name, age)
+}
+
+// age dates an object of a newFSBucket age ago.
+func (b *faultyBucket) age(t testing.TB, name string, age time.Duration) {
+	t.Helper()
+	old := time.Now().Add(-age)
+	if err := os.Chtimes(filepath.Join(b.Bucket.(*fs.Bucket).Root(), filepath.FromSlash(name)), old, old); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -3,8 +3,6 @@ package upload
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/strata-io/strata/broker/partlog"
 	"github.com/strata-io/strata/objstore"
-	"github.com/strata-io/strata/objstore/fs"
 	"github.com/strata-io/strata/objstore/mem"
 	"github.com/strata-io/strata/tiering/segment"
 )
@@ -23,11 +20,7 @@ import (
 func TestGarbageCollectsOldOrphans(t *testing.T) {
 	ctx := context.Background()
 	ev := &events{}
-	fsb, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	bucket := newFSBucket(t, ev)
 	man := newFakeManifest(ev)
 	p := newPartition(t, 2, partlog.Config{})
 	appendN(t, p, 3, 1)
@@ -40,16 +33,7 @@ func TestGarbageCollectsOldOrphans(t *testing.T) {
 	u.Untrack(p)
 	committed := man.list(p)[0].Object
 
-	put := func(name string, age time.Duration) {
-		t.Helper()
-		if err := bucket.Upload(ctx, name, strings.NewReader("x")); err != nil {
-			t.Fatal(err)
-		}
-		old := time.Now().Add(-age)
-		if err := os.Chtimes(filepath.Join(fsb.Root(), filepath.FromSlash(name)), old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(name string, age time.Duration) { bucket.putAged(t, name, age) }
 	segName := func(base int64) string {
 		return segment.Name(segment.ObjectName{TopicID: p.topic, Partition: p.part, BaseOffset: base, LeaderEpoch: 3, ID: segment.NewID()})
 	}
@@ -59,9 +43,7 @@ func TestGarbageCollectsOldOrphans(t *testing.T) {
 	foreign := segment.PartitionPrefix(p.topic, p.part) + "notes.txt"
 	put(foreign, 5*time.Hour)
 	// The committed object is old too, but the manifest holds it.
-	if err := os.Chtimes(filepath.Join(fsb.Root(), filepath.FromSlash(committed)), time.Now().Add(-3*time.Hour), time.Now().Add(-3*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	bucket.age(t, committed, 3*time.Hour)
 	n, err := u.collectGarbage(ctx, p, testLogger(t))
 	if err != nil || n != 1 {
 		t.Fatalf("collected %d: %v", n, err)

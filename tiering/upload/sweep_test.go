@@ -2,8 +2,6 @@ package upload
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/strata-io/strata/broker/partlog"
 	"github.com/strata-io/strata/metastore"
-	"github.com/strata-io/strata/objstore/fs"
 	"github.com/strata-io/strata/tiering/segment"
 )
 
@@ -24,11 +21,7 @@ import (
 func TestSweepUntrackedPartitions(t *testing.T) {
 	ctx := context.Background()
 	ev := &events{}
-	fsb, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	bucket := newFSBucket(t, ev)
 	man := newFakeManifest(ev)
 	p := newPartition(t, 2, partlog.Config{})
 	cfg := testConfig()
@@ -41,13 +34,7 @@ func TestSweepUntrackedPartitions(t *testing.T) {
 	put := func(topic [16]byte, part int32, base int64, age time.Duration) string {
 		t.Helper()
 		name := segment.Name(segment.ObjectName{TopicID: topic, Partition: part, BaseOffset: base, LeaderEpoch: 1, ID: segment.NewID()})
-		if err := bucket.Upload(ctx, name, strings.NewReader("x")); err != nil {
-			t.Fatal(err)
-		}
-		old := time.Now().Add(-age)
-		if err := os.Chtimes(filepath.Join(fsb.Root(), filepath.FromSlash(name)), old, old); err != nil {
-			t.Fatal(err)
-		}
+		bucket.putAged(t, name, age)
 		return name
 	}
 	moved := [16]byte{0xcd, 9}   // a partition led elsewhere now
@@ -83,21 +70,10 @@ func TestSweepUntrackedPartitions(t *testing.T) {
 
 // TestSweepLoopRuns: the uploader sweeps on its own every SweepInterval.
 func TestSweepLoopRuns(t *testing.T) {
-	ctx := context.Background()
 	ev := &events{}
-	fsb, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	bucket := newFSBucket(t, ev)
 	name := segment.Name(segment.ObjectName{TopicID: [16]byte{1}, Partition: 0, BaseOffset: 0, LeaderEpoch: 1, ID: segment.NewID()})
-	if err := bucket.Upload(ctx, name, strings.NewReader("x")); err != nil {
-		t.Fatal(err)
-	}
-	old := time.Now().Add(-2 * time.Hour)
-	if err := os.Chtimes(filepath.Join(fsb.Root(), filepath.FromSlash(name)), old, old); err != nil {
-		t.Fatal(err)
-	}
+	bucket.putAged(t, name, 2*time.Hour)
 	cfg := testConfig()
 	cfg.SweepInterval = 10 * time.Millisecond
 	u := New(cfg, bucket, newFakeManifest(ev), testLogger(t))
@@ -112,11 +88,7 @@ func TestSweepLoopRuns(t *testing.T) {
 func TestSweepDeletedTopic(t *testing.T) {
 	ctx := context.Background()
 	ev := &events{}
-	fsb, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	bucket := newFSBucket(t, ev)
 	man := newFakeManifest(ev)
 	alive, gone := [16]byte{0xa1}, [16]byte{0xde, 1}
 	cfg := testConfig()

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/strata-io/strata/broker/partlog"
-	"github.com/strata-io/strata/objstore/fs"
 	"github.com/strata-io/strata/objstore/mem"
 	"github.com/strata-io/strata/tiering/segment"
 )
@@ -144,11 +143,7 @@ func TestFencedUploadIsDeleted(t *testing.T) {
 
 func TestRetryAfterBucketAndManifestErrors(t *testing.T) {
 	ev := &events{}
-	fsb, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := &faultyBucket{Bucket: fsb, ev: ev}
+	bucket := newFSBucket(t, ev)
 	bucket.failUploads.Store(3)
 	man := newFakeManifest(ev)
 	man.failN = 2 // transient commit errors are retried without re-uploading

@@ -236,7 +236,8 @@ func (b *Broker) applyStateLocked(t *topic, st metastore.PartitionState) {
 	hosted := slices.Contains(st.Replicas, self)
 	b.mu.RLock()
 	var p *partition
-	if int(st.Partition) < len(t.parts) {
+	ahead := int(st.Partition) >= len(t.parts) // written ahead of a partition count increase
+	if !ahead {
 		p = t.parts[st.Partition]
 	}
 	b.mu.RUnlock()
@@ -246,13 +247,10 @@ func (b *Broker) applyStateLocked(t *topic, st metastore.PartitionState) {
 		}
 		return
 	}
+	if ahead {
+		return // applied with the count increase (applyTopicLocked)
+	}
 	if p == nil {
-		b.mu.RLock()
-		ahead := int(st.Partition) >= len(t.parts)
-		b.mu.RUnlock()
-		if ahead {
-			return // written ahead of a partition count increase: applied with it
-		}
 		var err error
 		if p, err = b.hostPartition(t, st.Partition); err != nil {
 			b.log.Error("cannot open partition replica", "topic", t.name, "partition", st.Partition, "err", err)
